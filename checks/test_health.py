@@ -1,0 +1,66 @@
+"""D1 / S1 / S2 — システム全体のヘルスチェック: every declared component up *and* healthy.
+
+The manual's start-up check is `curl :8080/health` and `curl :3000/api/health`; a 200 whose
+body says "degraded" is not healthy, so the body is read too.
+"""
+
+import pytest
+
+from opscheck.errors import ProbeError
+from opscheck.health import health_problems
+
+pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.post_deploy]
+
+RESTART = {
+    "api": "systemctl restart miraikakaku-api (or docker-compose restart api)",
+    "frontend": "systemctl restart miraikakaku-frontend (or docker-compose restart frontend)",
+    "ml_engine": "read the ML engine's log, then restart advanced_ml_engine.py",
+    "streaming_engine": "restart realtime_streaming_engine.py and check Redis",
+    "monitoring": "restart monitoring_alert_system.py; until then alerts are not raised",
+}
+
+
+@pytest.mark.checklist("D1", "S1", "S2")
+@pytest.mark.level("error")
+def test_component_reports_healthy(health_endpoint, http):
+    try:
+        problems = health_problems(http.get(health_endpoint.url))
+    except ProbeError as exc:
+        problems = [exc.cause]
+    assert not problems, (
+        f"{health_endpoint.title} at {health_endpoint.url} is not healthy: {'; '.join(problems)}. "
+        f"Manual (ERROR, サービス停止): {RESTART[health_endpoint.component]}"
+    )
+
+
+@pytest.mark.checklist("D1")
+@pytest.mark.level("critical")
+def test_platform_answers_its_users(target, http):
+    """Neither the API nor the front end answering is the manual's システム全体停止: CRITICAL."""
+    entry_points = [c for c in (target.spec.components.api, target.spec.components.frontend) if c]
+    if not entry_points:
+        pytest.skip("the target declares neither an API nor a front end")
+    down = []
+    for component in entry_points:
+        url = component.base_url + component.entry
+        try:
+            answer = http.get(url)
+        except ProbeError as exc:
+            down.append(str(exc))
+            continue
+        if answer.status < 500:
+            return
+        down.append(f"{url} answered HTTP {answer.status}")
+    pytest.fail(
+        "no entry point answers users: "
+        + "; ".join(down)
+        + ". Manual (CRITICAL, システム全体停止): convene the emergency team, show the maintenance page, "
+        "restore with scripts/full_system_restart.sh",
+        pytrace=False,
+    )
+
+
+@pytest.mark.checklist("D1")
+@pytest.mark.level("error")
+def test_redis_answers(cache):
+    assert cache.call("PING") is True, f"Redis at {cache.address} did not answer PING with PONG"

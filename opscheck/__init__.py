@@ -1,0 +1,3 @@
+"""opscheck: the Miraikakaku operations manual, turned into a pytest suite."""
+
+__version__ = "0.1.0"

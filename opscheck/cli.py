@@ -1,0 +1,49 @@
+"""The `opscheck` command: validate target files; other sub-commands (`sandbox`, …) plug in by entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from opscheck.errors import OpscheckError
+from opscheck.target import COMPONENT_TITLES, load_target
+
+COMMAND_GROUP = "opscheck.commands"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    plugged = {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+    if argv and argv[0] in plugged:
+        return plugged[argv[0]].load()(argv[1:])
+    parser = argparse.ArgumentParser(prog="opscheck", description="The Miraikakaku operations manual as checks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    targets = commands.add_parser("targets", help="target files").add_subparsers(dest="action", required=True)
+    check = targets.add_parser("check", help="validate a target file without running any check")
+    check.add_argument("file", type=Path)
+    for name in plugged:
+        commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
+    args = parser.parse_args(argv)
+    try:
+        return _targets_check(args.file)
+    except OpscheckError as exc:
+        print(f"opscheck: {exc}", file=sys.stderr)
+        return 2
+
+
+def _targets_check(path: Path) -> int:
+    target = load_target(path)
+    spec = target.spec
+    present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
+    absent = [title for name, title in COMPONENT_TITLES.items() if not spec.component(name)]
+    print(f"{path}: valid target {spec.name!r}")
+    print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
+    print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
+          f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

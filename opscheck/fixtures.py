@@ -1,0 +1,122 @@
+"""Probes as fixtures: checks ask for `http`, `db`, `cache`, `backups`, `host`, `health_endpoint`.
+
+A part the target declares absent skips the checks that need it, and says so in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import testinfra
+
+from opscheck.probes.backups import BackupStore
+from opscheck.probes.cache import Cache
+from opscheck.probes.http import HttpProbe
+from opscheck.probes.postgres import Database
+from opscheck.pytest_target import loaded_target
+from opscheck.target import COMPONENT_TITLES, LoadedTarget, Thresholds
+
+
+@dataclass(frozen=True)
+class HealthEndpoint:
+    component: str
+    url: str
+
+    @property
+    def title(self) -> str:
+        return COMPONENT_TITLES[self.component]
+
+
+def _target_or_usage_error(config: pytest.Config) -> LoadedTarget:
+    target = loaded_target(config)
+    if target is None:
+        raise pytest.UsageError("checks need a target: run them from the repository root with --target")
+    return target
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "health_endpoint" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        params = []
+        for name, title in COMPONENT_TITLES.items():
+            component = target.spec.component(name)
+            if component is None:
+                reason = f"the target declares no {title} ([components.{name}] absent)"
+                params.append(pytest.param(None, id=name, marks=pytest.mark.skip(reason=reason)))
+                continue
+            for path, url in zip(component.health, component.health_urls(), strict=True):
+                params.append(pytest.param(HealthEndpoint(name, url), id=f"{name}{path}"))
+        metafunc.parametrize("health_endpoint", params)
+    if "host_spec" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        role = getattr(metafunc.function, "host_role", None)
+        hosts = [h for h in target.spec.hosts if role is None or role in h.roles]
+        if hosts:
+            metafunc.parametrize("host_spec", hosts, ids=[h.name for h in hosts])
+        else:
+            wanted = f"with role {role!r}" if role else "at all"
+            reason = f"the target declares no host {wanted} ([[hosts]])"
+            metafunc.parametrize("host_spec", [pytest.param(None, marks=pytest.mark.skip(reason=reason))])
+
+
+def on_hosts_with_role(role: str):
+    """Run a host check only on the target's hosts that carry `role` (e.g. the database host)."""
+
+    def mark(func):
+        func.host_role = role
+        return func
+
+    return mark
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> LoadedTarget:
+    return _target_or_usage_error(request.config)
+
+
+@pytest.fixture(scope="session")
+def thresholds(target: LoadedTarget) -> Thresholds:
+    return target.spec.thresholds
+
+
+@pytest.fixture(scope="session")
+def http(target: LoadedTarget) -> Iterator[HttpProbe]:
+    probe = HttpProbe("HTTP", target.spec.http.timeout_s, target.spec.http.ca_bundle)
+    yield probe
+    probe.close()
+
+
+@pytest.fixture(scope="session")
+def db(target: LoadedTarget) -> Iterator[Database]:
+    spec = target.spec.postgres
+    if spec is None:
+        pytest.skip("the target declares no PostgreSQL ([postgres] absent)")
+    database = Database(spec, target.secret(spec.password_env))
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def cache(target: LoadedTarget) -> Iterator[Cache]:
+    spec = target.spec.redis
+    if spec is None:
+        pytest.skip("the target declares no Redis ([redis] absent)")
+    probe = Cache(spec, target.secret(spec.password_env))
+    yield probe
+    probe.close()
+
+
+@pytest.fixture(scope="session")
+def backups(target: LoadedTarget) -> BackupStore:
+    spec = target.spec.backups
+    if spec is None:
+        pytest.skip("the target declares no backups ([backups] absent)")
+    return BackupStore(spec.root)
+
+
+@pytest.fixture
+def host(host_spec) -> testinfra.host.Host:
+    """The testinfra host of one of the target's hosts: checks that apply per host run once per host."""
+    return testinfra.get_host(host_spec.url)

@@ -1,0 +1,38 @@
+"""Redis probe: socket and connect timeouts from the target; the password comes from its variable."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from opscheck.errors import ProbeError
+from opscheck.target import Redis
+
+
+class Cache:
+    part = "Redis"
+
+    def __init__(self, spec: Redis, password: str | None) -> None:
+        parts = urlsplit(spec.url)
+        self.address = f"{parts.hostname}:{parts.port or 6379}"
+        self._client = redis.Redis.from_url(
+            spec.url,
+            password=password,
+            socket_timeout=spec.timeout_s,
+            socket_connect_timeout=spec.timeout_s,
+            retry_on_timeout=False,
+            decode_responses=True,
+        )
+
+    def call(self, command: str, *args: Any) -> Any:
+        try:
+            return self._client.execute_command(command, *args)
+        except redis.TimeoutError:
+            raise ProbeError(self.part, self.address, "no answer within the timeout") from None
+        except redis.RedisError as exc:
+            raise ProbeError(self.part, self.address, " ".join(str(exc).split())) from None
+
+    def close(self) -> None:
+        self._client.close()

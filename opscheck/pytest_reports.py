@@ -1,0 +1,171 @@
+"""The run folder: every run against a target writes `reports/<run-id>/` with report.html, junit.xml, summary.json.
+
+Run IDs hold the UTC second, the target and a random suffix, so two runs (a cron overlap)
+never write into the same folder. Only the controller writes; xdist workers report to it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import html
+import json
+import os
+import secrets
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from opscheck import __version__
+from opscheck.catalogue import catalogue
+from opscheck.pytest_levels import checklist_ids, declared_level, failed_level
+from opscheck.pytest_target import loaded_target
+
+RUN_DIR_KEY = pytest.StashKey[Path]()
+REPORTS_ENV = "OPSCHECK_REPORTS_DIR"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("opscheck").addoption(
+        "--reports-dir",
+        dest="opscheck_reports_dir",
+        metavar="DIR",
+        help=f"where run folders are written (default: ${REPORTS_ENV}, else reports/ in the repository)",
+    )
+
+
+def run_id_for(target_name: str, now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{target_name}-{secrets.token_hex(3)}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Reports are on by default: point pytest-html and junitxml into the run folder unless told otherwise.
+
+    Runs before their own pytest_configure, which opens the files; after the target is loaded.
+    """
+    target = loaded_target(config)
+    if target is None or hasattr(config, "workerinput"):
+        return
+    base = config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports"
+    started = datetime.now(UTC)
+    run_dir = Path(base) / run_id_for(target.spec.name, started)
+    run_dir.mkdir(parents=True)
+    config.stash[RUN_DIR_KEY] = run_dir
+    if not config.getoption("htmlpath", None):
+        config.option.htmlpath = str(run_dir / "report.html")
+        config.option.self_contained_html = True
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(run_dir / "junit.xml")
+    config.pluginmanager.register(RunRecord(config, run_dir, started), "opscheck-run-record")
+
+
+def run_dir(config: pytest.Config) -> Path | None:
+    return config.stash.get(RUN_DIR_KEY, None)
+
+
+class RunRecord:
+    """Gathers every check's outcome on the controller and writes summary.json once, at the end."""
+
+    def __init__(self, config: pytest.Config, run_dir: Path, started: datetime) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.started = started
+        self.results: dict[str, dict[str, object]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = self.results.setdefault(
+            report.nodeid,
+            {"nodeid": report.nodeid, "outcome": "passed", "duration_s": 0.0, "message": ""},
+        )
+        entry["duration_s"] = round(float(entry["duration_s"]) + report.duration, 3)  # type: ignore[arg-type]
+        entry["level"] = str(declared_level(report) or "")
+        entry["checklist"] = checklist_ids(report)
+        if report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            entry["failed_level"] = str(failed_level(report) or "")
+            entry["message"] = str(report.longrepr)[:2000]
+        elif report.skipped and entry["outcome"] == "passed":
+            entry["outcome"] = "skipped"
+            entry["message"] = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        target = loaded_target(self.config)
+        checks = list(self.results.values())
+        totals: dict[str, int] = {}
+        for check in checks:
+            totals[str(check["outcome"])] = totals.get(str(check["outcome"]), 0) + 1
+        failed_by_level: dict[str, int] = {}
+        for check in checks:
+            if check["outcome"] in ("failed", "error"):
+                level = str(check.get("failed_level") or "unlevelled")
+                failed_by_level[level] = failed_by_level.get(level, 0) + 1
+        summary = {
+            "schema": "opscheck.summary/1",
+            "run_id": self.run_dir.name,
+            "target": target.spec.name if target else None,
+            "target_file": str(target.path) if target else None,
+            "selection": self.config.option.markexpr or "",
+            "fail_on": self.config.getoption("opscheck_fail_on"),
+            "started": self.started.isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
+            "exit_status": int(session.exitstatus),
+            "totals": totals,
+            "failed_by_level": failed_by_level,
+            "checks": checks,
+        }
+        tmp = self.run_dir / "summary.json.tmp"
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.run_dir / "summary.json")
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        terminalreporter.write_line(f"Run record: {self.run_dir}/ (report.html, junit.xml, summary.json)")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict[str, object], config: pytest.Config) -> None:
+    """The HTML report's environment table: what was checked, by whom, from where. Never a secret."""
+    target = loaded_target(config)
+    if target is None:
+        return
+    metadata.clear()
+    metadata.update(
+        {
+            "Target": f"{target.spec.name} ({target.path})",
+            "Selection": config.option.markexpr or "(all checks)",
+            "Fail on": config.getoption("opscheck_fail_on"),
+            "Operator": _operator(),
+            "Host": socket.gethostname(),
+            "opscheck": __version__,
+        }
+    )
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report) -> None:
+    report.title = "opscheck run"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells.insert(1, "<th>Level</th>")
+    cells.insert(2, "<th>Manual items</th>")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    level = failed_level(report) if report.failed else declared_level(report)
+    items = catalogue()
+    titles = [f"{i}: {items[i].ja} / {items[i].en}" for i in checklist_ids(report) if i in items]
+    ids = " ".join(checklist_ids(report))
+    cells.insert(1, f"<td>{html.escape(str(level or ''))}</td>")
+    cells.insert(2, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')

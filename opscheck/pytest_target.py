@@ -1,0 +1,90 @@
+"""`--target`: which deployment a run checks. Chosen once on the controller; xdist workers are told the file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from opscheck.errors import OpscheckError
+from opscheck.selection import ProvidedTarget, choose_target
+from opscheck.target import LoadedTarget, load_target
+
+TARGET_KEY = pytest.StashKey[LoadedTarget]()
+PROVIDED_KEY = pytest.StashKey[ProvidedTarget]()
+WORKER_INPUT = "opscheck_target"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opscheck")
+    group.addoption(
+        "--target",
+        dest="opscheck_target",
+        metavar="NAME|PATH",
+        help="the deployment to check: targets/NAME.toml, a provider such as 'sandbox', or a path "
+        "(default: $OPSCHECK_TARGET; there is no silent default)",
+    )
+
+
+def runs_checks(config: pytest.Config) -> bool:
+    """True when the run collects the operational checks (the self-tests in tests/ need no target)."""
+    checks = (config.rootpath / "checks").resolve()
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == checks or checks in path.parents or path in checks.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Choose the target before any plugin is configured: reports name their folder by it."""
+    if runs_checks(config) and not (config.option.help or config.option.version):
+        _choose_and_load(config)
+
+
+def _choose_and_load(config: pytest.Config) -> None:
+    try:
+        worker_input = getattr(config, "workerinput", None)
+        if worker_input is not None:
+            path = Path(worker_input[WORKER_INPUT])
+        else:
+            provided = choose_target(config.getoption("opscheck_target"), config.rootpath / "targets")
+            config.stash[PROVIDED_KEY] = provided
+            # Workers inherit the environment: the provider's secrets reach them without a file.
+            os.environ.update(provided.environ)
+            path = provided.path
+        config.stash[TARGET_KEY] = load_target(path)
+    except OpscheckError as exc:
+        _stop_provided(config)
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _stop_provided(config)
+
+
+def _stop_provided(config: pytest.Config) -> None:
+    provided = config.stash.get(PROVIDED_KEY, None)
+    if provided is not None and provided.stop is not None:
+        provided.stop()
+        provided.stop = None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # xdist: tell each worker which file was chosen
+    target = node.config.stash.get(TARGET_KEY, None)
+    if target is not None:
+        node.workerinput[WORKER_INPUT] = str(target.path)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    target = config.stash.get(TARGET_KEY, None)
+    if target is None:
+        return None
+    return f"target: {target.spec.name} ({target.path})"
+
+
+def loaded_target(config: pytest.Config) -> LoadedTarget | None:
+    return config.stash.get(TARGET_KEY, None)

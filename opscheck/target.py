@@ -1,0 +1,261 @@
+"""Target files: one TOML file describes one deployment; a bad file is refused before any check runs.
+
+Secrets never live in the file: it names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from opscheck.errors import TargetError
+
+Seconds = Annotated[float, Field(gt=0, le=300)]
+Percent = Annotated[float, Field(gt=0, le=100)]
+
+COMPONENT_TITLES = {
+    "api": "API server (FastAPI)",
+    "frontend": "front end (Next.js)",
+    "ml_engine": "ML engine",
+    "streaming_engine": "streaming engine",
+    "monitoring": "monitoring / alerting",
+}
+
+
+class Section(BaseModel):
+    """Every section refuses keys it does not know: a typo must not become a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Http(Section):
+    timeout_s: Seconds = 5.0
+    ca_bundle: Path | None = None
+
+
+class Component(Section):
+    base_url: str
+    health: list[str] = ["/health"]
+    # What a user or client loads first; nothing answering it is how "the system is down" looks from outside.
+    entry: str = "/"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        if parts.password:
+            raise ValueError("must not hold a password; name an environment variable instead")
+        return value.rstrip("/")
+
+    def health_urls(self) -> list[str]:
+        return [self.base_url + path for path in self.health]
+
+
+class Components(Section):
+    api: Component | None = None
+    frontend: Component | None = None
+    ml_engine: Component | None = None
+    streaming_engine: Component | None = None
+    monitoring: Component | None = None
+
+
+class Postgres(Section):
+    host: str
+    port: int = Field(5432, ge=1, le=65535)
+    dbname: str = "miraikakaku"
+    user: str
+    password_env: str | None = None
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    # libpq will not wait less than 2 s for a connection.
+    connect_timeout_s: int = Field(3, ge=2, le=60)
+    statement_timeout_ms: int = Field(5000, ge=100, le=600_000)
+
+
+class Redis(Section):
+    url: str
+    password_env: str | None = None
+    timeout_s: Seconds = 3.0
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError(f"must be a redis:// or rediss:// URL, got {value!r}")
+        if parts.password:
+            raise ValueError("must not hold a password; set password_env to a variable's name")
+        return value
+
+
+class Host(Section):
+    name: str
+    url: str = "local://"
+    roles: list[str] = []
+
+
+class Logs(Section):
+    app: Path | None = None
+    frontend: Path | None = None
+    access: Path | None = None
+    alerts: Path | None = None
+
+
+class Backups(Section):
+    root: Path
+    offsite: Path | None = None
+
+
+class Plans(Section):
+    dir: Path
+
+
+class Tls(Section):
+    endpoints: list[str] = []
+    ca_bundle: Path | None = None
+
+
+class BackupAges(Section):
+    """How old the newest set of each kind may be: its period plus the time a run may take."""
+
+    hourly: Annotated[float, Field(gt=0)] = 2.0
+    daily: Annotated[float, Field(gt=0)] = 26.0
+    weekly: Annotated[float, Field(gt=0)] = 7 * 24 + 2.0
+
+
+class Thresholds(Section):
+    """The manual's figures are the defaults (監視・アラート対応)."""
+
+    cpu_percent: Percent = 80.0
+    memory_percent: Percent = 85.0
+    response_ms: Annotated[float, Field(gt=0)] = 500.0
+    error_rate_percent: Percent = 5.0
+    accuracy_normal_percent: Percent = 80.0
+    accuracy_alarm_percent: Percent = 60.0
+    db_connections_percent: Percent = 80.0
+    backup_max_age_hours: BackupAges = BackupAges()
+
+    @model_validator(mode="after")
+    def _alarm_below_normal(self) -> Thresholds:
+        if self.accuracy_alarm_percent >= self.accuracy_normal_percent:
+            raise ValueError("accuracy_alarm_percent must be below accuracy_normal_percent")
+        return self
+
+
+class Permissions(Section):
+    """What the suite may do beyond reading. Off unless the target says so."""
+
+    allow_load: bool = False
+    allow_drills: bool = False
+
+
+class Target(Section):
+    name: str
+    description: str = ""
+    http: Http = Http()
+    components: Components = Components()
+    postgres: Postgres | None = None
+    redis: Redis | None = None
+    hosts: list[Host] = []
+    logs: Logs = Logs()
+    backups: Backups | None = None
+    plans: Plans | None = None
+    tls: Tls = Tls()
+    thresholds: Thresholds = Thresholds()
+    permissions: Permissions = Permissions()
+
+    def component(self, name: str) -> Component | None:
+        return getattr(self.components, name)
+
+    def secret_envs(self) -> list[tuple[str, str]]:
+        """(key, environment variable) for every secret the target names."""
+        named = [
+            ("postgres.password_env", self.postgres and self.postgres.password_env),
+            ("redis.password_env", self.redis and self.redis.password_env),
+        ]
+        return [(key, env) for key, env in named if env]
+
+
+class LoadedTarget:
+    """A validated target, where it came from, and its secrets (kept out of every repr)."""
+
+    def __init__(self, spec: Target, path: Path, secrets: dict[str, str]) -> None:
+        self.spec = spec
+        self.path = path
+        self._secrets = secrets
+
+    def secret(self, env: str | None) -> str | None:
+        return self._secrets.get(env) if env else None
+
+    def secret_values(self) -> list[str]:
+        return [value for value in self._secrets.values() if value]
+
+    def __repr__(self) -> str:
+        return f"<target {self.spec.name} from {self.path}>"
+
+
+def load_target(path: Path, environ: dict[str, str] | None = None) -> LoadedTarget:
+    """Read, validate and resolve a target file, or raise TargetError with one line naming the key."""
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TargetError(f"{path}: no such target file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{path}: cannot read the target file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        spec = Target.model_validate(raw)
+    except ValidationError as exc:
+        raise TargetError(f"{path}: {describe_validation_error(exc)}") from None
+    spec = _resolve_paths(spec, path.parent)
+    secrets: dict[str, str] = {}
+    for key, env in spec.secret_envs():
+        value = environ.get(env)
+        if not value:
+            raise TargetError(
+                f"{path}: {key}: environment variable {env} is not set; export it with the secret's value"
+            )
+        secrets[env] = value
+    return LoadedTarget(spec, path, secrets)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem as `key.path: message`, and how many more there are."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (see targets/production.example.toml for every key)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    else:
+        message = first["msg"]
+        if "input" in first and not isinstance(first["input"], dict | list):
+            message += f" (got {first['input']!r})"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{key}: {message}{more}"
+
+
+def _resolve_paths(spec: Target, base: Path) -> Target:
+    """Relative paths in a target file are relative to the file, not to wherever pytest was started."""
+
+    def fix(section: Section) -> Section:
+        updates: dict[str, object] = {}
+        for name, value in section:
+            if isinstance(value, Path) and not value.is_absolute():
+                updates[name] = (base / value).resolve()
+            elif isinstance(value, Section):
+                updated = fix(value)
+                if updated is not value:
+                    updates[name] = updated
+        return section.model_copy(update=updates) if updates else section
+
+    return fix(spec)  # type: ignore[return-value]

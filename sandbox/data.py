@@ -1,0 +1,186 @@
+"""The `miraikakaku` database: the manual's schema and deterministic synthetic data.
+
+Prices are a seeded random walk over weekdays, so the same `--rows` always gives the
+same table; predictions carry realised outcomes at about the manual's normal 80 %
+accuracy; batch runs cover the last week of nights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import psycopg
+
+SCHEMA = """
+CREATE TABLE stock_prices (
+    id bigserial PRIMARY KEY,
+    symbol text NOT NULL,
+    date date NOT NULL,
+    open numeric(12,4) NOT NULL,
+    high numeric(12,4) NOT NULL,
+    low numeric(12,4) NOT NULL,
+    close numeric(12,4) NOT NULL,
+    volume bigint NOT NULL
+);
+CREATE INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC);
+CREATE TABLE predictions (
+    id bigserial PRIMARY KEY,
+    symbol text NOT NULL,
+    made_at timestamptz NOT NULL,
+    target_date date NOT NULL,
+    predicted_close numeric(12,4) NOT NULL,
+    predicted_up boolean NOT NULL,
+    actual_close numeric(12,4),
+    correct boolean,
+    model_version text NOT NULL
+);
+CREATE INDEX idx_predictions_symbol_made_at ON predictions (symbol, made_at DESC);
+CREATE TABLE batch_runs (
+    id bigserial PRIMARY KEY,
+    job text NOT NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    rows_processed integer NOT NULL DEFAULT 0,
+    message text NOT NULL DEFAULT ''
+);
+CREATE TABLE users (
+    id serial PRIMARY KEY,
+    username text UNIQUE NOT NULL,
+    password_sha256 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE sessions (
+    id text PRIMARY KEY,
+    user_id integer NOT NULL REFERENCES users (id),
+    started_at timestamptz NOT NULL,
+    last_seen timestamptz NOT NULL
+);
+"""
+
+BASE_SYMBOLS = [
+    "AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "JNJ",
+    "7203.T", "6758.T", "9984.T", "8306.T", "6861.T", "9432.T", "4063.T", "6098.T", "8035.T", "7974.T",
+]  # fmt: skip
+TRADING_DAYS_2Y = 520
+MODEL_VERSION = "lstm-2026.11"
+DEMO_USER = ("demo", "demo-password")
+
+
+def symbols_for(rows: int) -> list[str]:
+    """Enough symbols for about `rows` price rows over two years of trading days."""
+    count = max(1, round(rows / TRADING_DAYS_2Y))
+    extra = [f"SYM{i:04d}" for i in range(max(0, count - len(BASE_SYMBOLS)))]
+    return (BASE_SYMBOLS + extra)[:count] if count <= len(BASE_SYMBOLS) else BASE_SYMBOLS + extra
+
+
+def last_trading_day(today: date) -> date:
+    day = today
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def trading_days(end: date, count: int) -> list[date]:
+    days: list[date] = []
+    day = end
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days[::-1]
+
+
+def _price_rows(symbol: str, days: list[date]):
+    rng = random.Random(int(hashlib.sha256(symbol.encode()).hexdigest()[:8], 16))
+    price = rng.uniform(20, 600)
+    for day in days:
+        open_ = price * (1 + rng.gauss(0, 0.004))
+        close = open_ * (1 + rng.gauss(0, 0.015))
+        high = max(open_, close) * (1 + abs(rng.gauss(0, 0.006)))
+        low = min(open_, close) * (1 - abs(rng.gauss(0, 0.006)))
+        volume = int(rng.lognormvariate(14, 0.5))
+        price = close
+        yield (symbol, day, *(Decimal(f"{v:.4f}") for v in (open_, high, low, close)), volume)
+
+
+def load(conn: psycopg.Connection, rows: int, now: datetime) -> dict[str, int]:
+    """Create the schema and fill it; returns row counts per table."""
+    conn.execute(SCHEMA)
+    days = trading_days(last_trading_day(now.date()), TRADING_DAYS_2Y)
+    symbols = symbols_for(rows)
+    closes: dict[tuple[str, date], Decimal] = {}
+    with conn.cursor().copy("COPY stock_prices (symbol, date, open, high, low, close, volume) FROM STDIN") as copy:
+        for symbol in symbols:
+            for row in _price_rows(symbol, days):
+                copy.write_row(row)
+                closes[(row[0], row[1])] = row[5]
+    _load_predictions(conn, symbols[:20], days[-23:], closes, now)
+    _load_batch_history(conn, len(symbols), now)
+    _load_users(conn, now)
+    conn.execute("ANALYZE")
+    counts = {}
+    for table in ("stock_prices", "predictions", "batch_runs", "users", "sessions"):
+        counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    return counts
+
+
+def _load_predictions(conn, symbols, days, closes, now: datetime) -> None:
+    """A month of next-day predictions, about 82 % of them right, the newest not yet realised."""
+    rng = random.Random(7)
+    rows = []
+    for previous, target in itertools.pairwise(days):
+        for symbol in symbols:
+            base = closes[(symbol, previous)]
+            actual = closes[(symbol, target)]
+            went_up = actual >= base
+            predicted_up = went_up if rng.random() < 0.82 else not went_up
+            predicted = base * Decimal("1.01" if predicted_up else "0.99")
+            made_at = datetime.combine(previous, time(22, 0), UTC)
+            rows.append((symbol, made_at, target, predicted, predicted_up, actual, predicted_up == went_up))
+    with conn.cursor().copy(
+        "COPY predictions (symbol, made_at, target_date, predicted_close, predicted_up, actual_close, correct,"
+        " model_version) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row((*row, MODEL_VERSION))
+    for symbol in symbols:
+        conn.execute(
+            "INSERT INTO predictions (symbol, made_at, target_date, predicted_close, predicted_up, model_version)"
+            " VALUES (%s, %s, %s, %s, true, %s)",
+            (symbol, now - timedelta(hours=2), now.date() + timedelta(days=1), closes[(symbol, days[-1])],
+             MODEL_VERSION),
+        )  # fmt: skip
+
+
+def _load_batch_history(conn, symbol_count: int, now: datetime) -> None:
+    """The nightly ingest/predict/train jobs of the last seven nights, all succeeded, at 02:00."""
+    for nights_ago in range(7, 0, -1) if now.hour >= 3 else range(8, 1, -1):
+        night = datetime.combine(now.date() - timedelta(days=nights_ago - 1), time(2, 0), UTC)
+        for offset, job in enumerate(("ingest", "predict", "train")):
+            started = night + timedelta(minutes=10 * offset)
+            conn.execute(
+                "INSERT INTO batch_runs (job, started_at, finished_at, status, rows_processed)"
+                " VALUES (%s, %s, %s, 'succeeded', %s)",
+                (job, started, started + timedelta(minutes=4), symbol_count if job != "train" else 1),
+            )
+
+
+def _load_users(conn, now: datetime) -> None:
+    rng = random.Random(11)
+    users = [DEMO_USER] + [(f"user{i:04d}", f"pw-{i}") for i in range(1, 500)]
+    with conn.cursor().copy("COPY users (username, password_sha256, created_at) FROM STDIN") as copy:
+        for name, password in users:
+            copy.write_row((name, password_hash(password), now - timedelta(days=rng.randint(1, 700))))
+    with conn.cursor().copy("COPY sessions (id, user_id, started_at, last_seen) FROM STDIN") as copy:
+        for i in range(120):
+            started = now - timedelta(minutes=rng.randint(5, 600))
+            copy.write_row((f"s{i:05d}", rng.randint(1, 500), started, started + timedelta(minutes=rng.randint(1, 4))))
+
+
+def password_hash(password: str) -> str:
+    return hashlib.sha256(b"miraikakaku:" + password.encode()).hexdigest()

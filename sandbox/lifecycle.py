@@ -1,0 +1,247 @@
+"""Bringing a sandbox up and down. `up` from nothing to a healthy platform in seconds; `down` ends all it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import ssl
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from sandbox import backup, data, postgres
+from sandbox.errors import SandboxError
+from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
+from sandbox.targetfile import write_target
+
+SERVICES = ("api", "frontend", "streaming", "monitoring")
+SECRET_NAMES = (
+    "SANDBOX_PG_OWNER_PASSWORD",  # the application's own role
+    "OPSCHECK_SANDBOX_PG_PASSWORD",  # the checks' read-only monitoring role
+    "OPSCHECK_SANDBOX_REDIS_PASSWORD",
+)
+MAX_CONNECTIONS = 50
+READY_TIMEOUT_S = 40.0
+
+
+def up(sandbox: Sandbox, rows: int = 10_000) -> State:
+    """Start a fresh sandbox in `sandbox.root`, ending whatever an earlier one left behind."""
+    _require_binaries()
+    with sandbox.lock():
+        _down_unlocked(sandbox)
+        shutil.rmtree(sandbox.root, ignore_errors=True)
+        for folder in (sandbox.logs, sandbox.run_logs, sandbox.config_dir, sandbox.backups_local,
+                       sandbox.backups_offsite, sandbox.plans):  # fmt: skip
+            folder.mkdir(parents=True)
+        secret_values = {name: secrets.token_urlsafe(18) for name in SECRET_NAMES}
+        sandbox.secrets_file.write_text(json.dumps(secret_values))
+        sandbox.secrets_file.chmod(0o600)
+        state = State(
+            ports={name: free_port() for name in ("postgres", "redis", *SERVICES)},
+            started_at=datetime.now(UTC).isoformat(),
+        )
+        sandbox.write_state(state)
+        try:
+            _start_all(sandbox, state, secret_values, rows)
+        except BaseException:
+            _down_unlocked(sandbox)
+            raise
+        return state
+
+
+def _require_binaries() -> None:
+    postgres.bindir()
+    if shutil.which("redis-server") is None:
+        raise SandboxError("redis-server not found: install it (apt-get install redis-server), then try again")
+
+
+def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], rows: int) -> None:
+    from sandbox.tls import make_ca_and_server
+
+    make_ca_and_server(sandbox.tls)
+    _write_config(sandbox)
+    state.pg_dir = str(postgres.make_cluster_dir())
+    sandbox.write_state(state)
+    postgres.init_cluster(Path(state.pg_dir), state.ports["postgres"], MAX_CONNECTIONS)
+    postgres.start(Path(state.pg_dir))
+    now = datetime.now(UTC)
+    _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now)
+    state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
+    sandbox.write_state(state)
+    for name in SERVICES:
+        state.pids[name] = start_service(sandbox, name)
+        sandbox.write_state(state)
+    _make_backup_history(sandbox, state, now)
+    write_target(sandbox, state)
+    wait_until_ready(sandbox, state)
+    _warm_up(sandbox, state)
+
+
+def start_service(sandbox: Sandbox, name: str) -> int:
+    secret_values = sandbox.secrets()
+    env = {
+        **os.environ,
+        "SANDBOX_DIR": str(sandbox.root),
+        "SANDBOX_PG_OWNER_PASSWORD": secret_values["SANDBOX_PG_OWNER_PASSWORD"],
+        "SANDBOX_REDIS_PASSWORD": secret_values["OPSCHECK_SANDBOX_REDIS_PASSWORD"],
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = [sys.executable, "-m", "sandbox.platform.serve", name]
+    return spawn(command, sandbox.run_logs / f"{name}.out", env=env)
+
+
+def start_redis(sandbox: Sandbox, port: int) -> int:
+    password = sandbox.secrets()["OPSCHECK_SANDBOX_REDIS_PASSWORD"]
+    folder = sandbox.root / "redis"
+    folder.mkdir(exist_ok=True)
+    conf = folder / "redis.conf"
+    conf.write_text(
+        f'port {port}\nbind 127.0.0.1\nrequirepass {password}\ndir {folder}\nsave ""\nappendonly no\n'
+        "daemonize no\nset-proc-title no\nmaxmemory 64mb\nmaxmemory-policy volatile-lru\nloglevel warning\n"
+        f"logfile {folder / 'redis.log'}\n"
+    )
+    conf.chmod(0o600)
+    return spawn([shutil.which("redis-server") or "redis-server", str(conf)], sandbox.run_logs / "redis.out")
+
+
+def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], rows: int, now: datetime) -> None:
+    with psycopg.connect(postgres.superuser_conninfo(pg_dir, port), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE miraikakaku LOGIN PASSWORD '{secret_values['SANDBOX_PG_OWNER_PASSWORD']}'")
+        conn.execute(
+            f"CREATE ROLE opscheck_monitor LOGIN PASSWORD '{secret_values['OPSCHECK_SANDBOX_PG_PASSWORD']}'"
+            " IN ROLE pg_monitor, pg_read_all_data"
+        )
+        conn.execute("CREATE DATABASE miraikakaku OWNER miraikakaku")
+    with psycopg.connect(postgres.superuser_conninfo(pg_dir, port, "miraikakaku")) as conn:
+        conn.execute("SET ROLE miraikakaku")
+        data.load(conn, rows, now)
+        conn.execute("RESET ROLE")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def _write_config(sandbox: Sandbox) -> None:
+    """The application's configuration (what config_<ts>.tar.gz archives), crontab and logrotate."""
+    (sandbox.config_dir / "app.toml").write_text(
+        "[cache]\nprediction_cache_ttl = 300\nmarket_data_cache_ttl = 60\nuser_session_ttl = 3600\n\n"
+        "[database_pool]\nmin_connections = 1\nmax_connections = 8\npool_timeout = 30\ninstances = 1\n"
+    )
+    job = f"{sys.executable} -m sandbox backup --dir {sandbox.root} --kind"
+    (sandbox.config_dir / "crontab").write_text(
+        f"0 * * * * {job} hourly\n0 3 * * * {job} daily\n0 4 * * 0 {job} weekly\n"
+    )
+    (sandbox.config_dir / "logrotate.conf").write_text(
+        f"{sandbox.logs}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
+        "    delaycompress\n    missingok\n    notifempty\n    copytruncate\n}\n"
+    )
+
+
+def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:
+    """The sets the schedule would have left by now: hourly for 6 h, daily at 03:00 for 3 days, weekly on Sunday."""
+    dump = sandbox.run_logs / "seed.sql"
+    figures = backup.take_dump(sandbox, state, dump)
+    local_now = now.astimezone()
+    hour = local_now.replace(minute=0, second=0, microsecond=0)
+    three_am = local_now.replace(hour=3, minute=0, second=0, microsecond=0)
+    if three_am > local_now:
+        three_am -= timedelta(days=1)
+    sunday = (local_now - timedelta(days=(local_now.weekday() + 1) % 7)).replace(
+        hour=4, minute=0, second=0, microsecond=0
+    )
+    if sunday > local_now:
+        sunday -= timedelta(days=7)
+    planned = [("weekly", sunday - timedelta(days=7)), ("weekly", sunday + timedelta(minutes=5))]
+    planned += [("daily", three_am - timedelta(days=d)) for d in (2, 1, 0)]
+    planned += [("hourly", hour - timedelta(hours=h)) for h in (5, 4, 3, 2, 1, 0)]
+    taken = set()
+    for kind, when in sorted(planned, key=lambda p: p[1]):
+        if when.strftime("%Y%m%d_%H%M%S") in taken:
+            when += timedelta(seconds=1)
+        taken.add(when.strftime("%Y%m%d_%H%M%S"))
+        backup.write_set(sandbox, kind, when, dump, figures)
+    dump.unlink()
+
+
+def health_urls(state: State) -> dict[str, str]:
+    p = state.ports
+    return {
+        "api": f"https://127.0.0.1:{p['api']}/api/health",
+        "frontend": f"http://127.0.0.1:{p['frontend']}/api/health",
+        "streaming": f"http://127.0.0.1:{p['streaming']}/health",
+        "monitoring": f"http://127.0.0.1:{p['monitoring']}/health",
+    }
+
+
+def wait_until_ready(sandbox: Sandbox, state: State, timeout_s: float = READY_TIMEOUT_S) -> None:
+    context = ssl.create_default_context(cafile=str(sandbox.tls / "ca.pem"))
+    pending = dict(health_urls(state))
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=2.0, verify=context) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                pid = state.pids.get(name)
+                if pid is not None and not is_ours(pid, str(sandbox.root)):
+                    raise SandboxError(f"the {name} process exited at start: see {sandbox.run_logs / (name + '.out')}")
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending:
+                time.sleep(0.1)
+    if pending:
+        raise SandboxError(f"not healthy after {timeout_s:g} s: {', '.join(pending)} (see {sandbox.run_logs})")
+
+
+def _warm_up(sandbox: Sandbox, state: State) -> None:
+    """A little real traffic, so caches hold keys and the access log has lines, as on a live system."""
+    context = ssl.create_default_context(cafile=str(sandbox.tls / "ca.pem"))
+    base = f"https://127.0.0.1:{state.ports['api']}"
+    with httpx.Client(base_url=base, timeout=5.0, verify=context) as client:
+        for symbol in data.BASE_SYMBOLS[:5]:
+            client.get(f"/api/predictions/{symbol}")
+            client.get(f"/api/stock_prices/{symbol}")
+        client.post("/api/auth/login", json={"username": data.DEMO_USER[0], "password": data.DEMO_USER[1]})
+
+
+def down(sandbox: Sandbox) -> bool:
+    """Stop everything this sandbox started; returns whether anything was running."""
+    with sandbox.lock():
+        return _down_unlocked(sandbox)
+
+
+def _down_unlocked(sandbox: Sandbox) -> bool:
+    state = sandbox.read_state()
+    if state is None:
+        return False
+    marker = str(sandbox.root)
+    from sandbox.faults import stop_fault_processes
+
+    stop_fault_processes(sandbox)
+    for name, pid in state.pids.items():
+        if name != "redis":
+            stop_process(pid, marker)
+    if "redis" in state.pids:
+        stop_process(state.pids["redis"], marker)
+    if state.pg_dir:
+        pg_dir = Path(state.pg_dir)
+        postgres.stop(pg_dir)
+        postgres.remove(pg_dir)
+    sandbox.state_file.unlink(missing_ok=True)
+    return True
+
+
+def status(sandbox: Sandbox) -> dict[str, bool]:
+    """Which of the sandbox's parts are running, by name."""
+    state = sandbox.read_state()
+    if state is None:
+        return {}
+    marker = str(sandbox.root)
+    running = {name: is_ours(pid, marker) for name, pid in state.pids.items()}
+    running["postgres"] = bool(state.pg_dir) and postgres.is_running(Path(state.pg_dir))
+    return running

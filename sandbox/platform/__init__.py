@@ -1,0 +1,1 @@
+"""The platform's service processes: API, front end, streaming engine and monitoring."""

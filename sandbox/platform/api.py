@@ -1,0 +1,204 @@
+"""The Miraikakaku API (simple_api_server.py in the manual): FastAPI over PostgreSQL and Redis.
+
+Writes the application log (api.log) and an access log in nginx's combined format with
+the request time appended, as the nginx in front of the real API would.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import redis
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
+
+from sandbox.data import MODEL_VERSION, password_hash
+from sandbox.platform.common import FAULTS, app_logger, ports, sandbox, secret
+
+log = app_logger("miraikakaku.api", "api.log")
+CACHE_TTL = {"prediction": 300, "market": 60, "session": 3600}
+
+
+def _pool() -> ConnectionPool:
+    conninfo = (
+        f"host=127.0.0.1 port={ports()['postgres']} dbname=miraikakaku user=miraikakaku "
+        f"password={secret('SANDBOX_PG_OWNER_PASSWORD')} connect_timeout=2 application_name=miraikakaku-api"
+    )
+    return ConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=8,
+        timeout=3,
+        open=False,
+        kwargs={"row_factory": dict_row},
+        check=ConnectionPool.check_connection,
+    )
+
+
+POOL = _pool()
+CACHE = redis.Redis(
+    host="127.0.0.1", port=ports()["redis"], password=secret("SANDBOX_REDIS_PASSWORD"),
+    socket_timeout=2, socket_connect_timeout=2, decode_responses=True,
+)  # fmt: skip
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    POOL.open(wait=False)
+    log.info("API server started")
+    yield
+    log.info("API server stopping")
+    POOL.close()
+
+
+app = FastAPI(title="Miraikakaku API", version="1.2.0", lifespan=lifespan)
+
+
+@app.middleware("http")
+async def access_log(request: Request, call_next):
+    started = time.perf_counter()
+    response = await call_next(request)
+    elapsed = time.perf_counter() - started
+    stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    client = request.client.host if request.client else "-"
+    line = (
+        f'{client} - - [{stamp}] "{request.method} {request.url.path} HTTP/{request.scope.get("http_version", "1.1")}" '
+        f'{response.status_code} {response.headers.get("content-length", 0)} "-" '
+        f'"{request.headers.get("user-agent", "-")}" {elapsed:.3f}\n'
+    )
+    with open(sandbox().logs / "access.log", "a", encoding="utf-8") as out:
+        out.write(line)
+    return response
+
+
+@app.get("/health")
+def health() -> dict:
+    """Liveness: the process answers."""
+    return {"status": "ok", "service": "miraikakaku-api", "version": app.version}
+
+
+def _probe_database() -> str:
+    try:
+        with POOL.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:
+        log.error("database connection error: %s", type(exc).__name__)
+        return "down"
+
+
+def _probe_redis() -> str:
+    try:
+        CACHE.ping()
+        return "ok"
+    except redis.RedisError as exc:
+        log.error("redis connection error: %s", type(exc).__name__)
+        return "down"
+
+
+@app.get("/api/health")
+def deep_health() -> JSONResponse:
+    """Readiness: the API can reach what it serves from."""
+    checks = {"database": _probe_database(), "redis": _probe_redis()}
+    healthy = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if healthy else "degraded", "checks": checks}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+@app.get("/api/ml/health")
+def ml_health() -> JSONResponse:
+    """The ML engine's get_system_health(): model loaded, trained recently, recent accuracy."""
+    if "ml-degraded" in FAULTS:
+        log.error("ML engine: model file missing, predictions served from fallback")
+        return JSONResponse({"status": "degraded", "model_version": None, "reason": "model not loaded"}, 503)
+    try:
+        with POOL.connection(timeout=2) as conn:
+            row = conn.execute(
+                "SELECT (SELECT max(finished_at) FROM batch_runs WHERE job = 'train' AND status = 'succeeded')"
+                " AS last_trained,"
+                " (SELECT avg(correct::int) FROM predictions WHERE correct IS NOT NULL"
+                "   AND made_at > now() - interval '30 days') AS accuracy"
+            ).fetchone()
+    except Exception as exc:
+        log.error("ML engine: training data unavailable: %s", type(exc).__name__)
+        return JSONResponse({"status": "degraded", "reason": "training data unavailable"}, 503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "model_version": MODEL_VERSION,
+            "last_trained": row["last_trained"].isoformat() if row["last_trained"] else None,
+            "accuracy": float(row["accuracy"] or 0),
+        }
+    )
+
+
+@app.get("/api/predictions/{symbol}")
+def prediction(symbol: str) -> dict:
+    cached = CACHE.get(f"prediction:{symbol}")
+    if cached:
+        return json.loads(cached)
+    with POOL.connection(timeout=3) as conn:
+        row = conn.execute(
+            "SELECT symbol, target_date, predicted_close, predicted_up, model_version FROM predictions"
+            " WHERE symbol = %s ORDER BY made_at DESC LIMIT 1",
+            (symbol,),
+        ).fetchone()
+    if row is None:
+        raise HTTPException(404, f"no prediction for {symbol}")
+    body = {
+        "symbol": row["symbol"],
+        "target_date": row["target_date"].isoformat(),
+        "predicted_close": float(row["predicted_close"]),
+        "direction": "up" if row["predicted_up"] else "down",
+        "model_version": row["model_version"],
+    }
+    CACHE.set(f"prediction:{symbol}", json.dumps(body), ex=CACHE_TTL["prediction"])
+    return body
+
+
+@app.get("/api/stock_prices/{symbol}")
+def stock_prices(symbol: str, days: int = 30) -> dict:
+    if not 1 <= days <= 400:
+        raise HTTPException(422, "days must be between 1 and 400")
+    with POOL.connection(timeout=3) as conn:
+        rows = conn.execute(
+            "SELECT date, open, high, low, close, volume FROM stock_prices WHERE symbol = %s"
+            " ORDER BY date DESC LIMIT %s",
+            (symbol, days),
+        ).fetchall()
+    if not rows:
+        raise HTTPException(404, f"unknown symbol {symbol}")
+    prices = [
+        {"date": r["date"].isoformat(), **{k: float(r[k]) for k in ("open", "high", "low", "close")},
+         "volume": r["volume"]}
+        for r in rows
+    ]  # fmt: skip
+    CACHE.set(f"market:{symbol}", json.dumps(prices[0]), ex=CACHE_TTL["market"])
+    return {"symbol": symbol, "prices": prices}
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+@app.post("/api/auth/login")
+def login(body: Login, request: Request, response: Response) -> dict:
+    client = request.client.host if request.client else "-"
+    with POOL.connection(timeout=3) as conn:
+        row = conn.execute("SELECT id, password_sha256 FROM users WHERE username = %s", (body.username,)).fetchone()
+    if row is None or not secrets.compare_digest(row["password_sha256"], password_hash(body.password)):
+        log.warning("authentication failed for user=%s from %s", body.username, client)
+        raise HTTPException(401, "authentication failed")
+    session = secrets.token_hex(16)
+    CACHE.set(f"session:{session}", str(row["id"]), ex=CACHE_TTL["session"])
+    log.info("login user=%s from %s", body.username, client)
+    response.set_cookie("session", session, httponly=True, secure=True, samesite="strict")
+    return {"status": "ok"}

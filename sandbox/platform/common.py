@@ -1,0 +1,65 @@
+"""What every service process shares: where the sandbox is, its ports and secrets, its logs, its active faults."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import cache
+from pathlib import Path
+
+from sandbox.state import Sandbox
+
+
+@cache
+def sandbox() -> Sandbox:
+    return Sandbox(Path(os.environ["SANDBOX_DIR"]))
+
+
+@cache
+def ports() -> dict[str, int]:
+    return json.loads(sandbox().state_file.read_text())["ports"]
+
+
+def secret(name: str) -> str:
+    return os.environ[name]
+
+
+def app_logger(name: str, filename: str) -> logging.Logger:
+    """The application log the manual tails (`/var/log/miraikakaku/<name>.log`)."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.FileHandler(sandbox().logs / filename, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+class ActiveFaults:
+    """The faults injected into a running process's behaviour, re-read when faults.json changes."""
+
+    def __init__(self) -> None:
+        self._mtime = -1.0
+        self._active: dict[str, dict] = {}
+
+    def get(self) -> dict[str, dict]:
+        path = sandbox().faults_file
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return {}
+        if mtime != self._mtime:
+            try:
+                self._active = json.loads(path.read_text())
+                self._mtime = mtime
+            except ValueError:
+                return self._active
+        return self._active
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.get()
+
+
+FAULTS = ActiveFaults()

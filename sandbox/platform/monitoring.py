@@ -1,0 +1,56 @@
+"""The monitoring and alert system (monitoring_alert_system.py): polls the API and raises alerts by level."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from sandbox.platform.common import app_logger, ports, sandbox
+
+alerts = app_logger("miraikakaku.alerts", "alerts.log")
+POLL_S = 2.0
+last_poll = {"at": 0.0, "api": "unknown"}
+
+
+async def poll() -> None:
+    context = ssl.create_default_context(cafile=str(sandbox().tls / "ca.pem"))
+    async with httpx.AsyncClient(timeout=2.0, verify=context) as client:
+        while True:
+            try:
+                answer = await client.get(f"https://127.0.0.1:{ports()['api']}/api/health")
+                state = "ok" if answer.status_code == 200 else "degraded"
+            except httpx.HTTPError:
+                state = "down"
+            if state != last_poll["api"]:
+                if state == "ok":
+                    alerts.info("INFO api recovered")
+                else:
+                    alerts.error("ERROR api %s", state)
+            last_poll.update(at=time.time(), api=state)
+            await asyncio.sleep(POLL_S)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    task = asyncio.create_task(poll())
+    alerts.info("INFO monitoring started")
+    yield
+    task.cancel()
+
+
+app = FastAPI(title="Miraikakaku monitoring", lifespan=lifespan)
+
+
+@app.get("/health")
+def health() -> JSONResponse:
+    """Healthy while it keeps polling; what it sees of the API is reported, not judged, here."""
+    age = time.time() - last_poll["at"]
+    healthy = age <= 3 * POLL_S + 2
+    body = {"status": "ok" if healthy else "stalled", "last_poll_age_s": round(age, 1), "observed": last_poll}
+    return JSONResponse(body, 200 if healthy else 503)

@@ -1,0 +1,117 @@
+"""The sandbox's own PostgreSQL cluster: initdb'd into a fresh folder, on loopback, on a free port.
+
+initdb refuses to run as root, so as root every server command runs as the `postgres`
+user; the cluster lives under /tmp so that user can reach it wherever the repository is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sandbox.errors import SandboxError
+
+SERVER_USER = "postgres"
+
+
+def bindir() -> Path:
+    """The server binaries' folder (`pg_config --bindir`), where pg_ctl and initdb live."""
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
+        if (found / "initdb").exists():
+            return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    raise SandboxError(
+        "PostgreSQL server binaries not found (no initdb): install them, e.g. apt-get install postgresql-15"
+    )
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", SERVER_USER, "--", *command]
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run(_as_server_user(command), capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise SandboxError(f"{what} failed: {detail[-1] if detail else f'exit {result.returncode}'}")
+
+
+def make_cluster_dir() -> Path:
+    pg_dir = Path(tempfile.mkdtemp(prefix="opscheck-sandbox-pg-"))
+    pg_dir.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(pg_dir, SERVER_USER, SERVER_USER)
+    return pg_dir
+
+
+def init_cluster(pg_dir: Path, port: int, max_connections: int) -> None:
+    data = pg_dir / "data"
+    _run(
+        [str(bindir() / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+         "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+        "initdb",
+    )  # fmt: skip
+    settings = {
+        "port": port,
+        "listen_addresses": "'127.0.0.1'",
+        "unix_socket_directories": f"'{pg_dir}'",
+        "max_connections": max_connections,
+        "superuser_reserved_connections": 3,
+        "shared_preload_libraries": "'pg_stat_statements'",
+        "pg_stat_statements.track": "all",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "shared_buffers": "'64MB'",
+        "logging_collector": "off",
+        "track_io_timing": "on",
+    }
+    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write("\n# opscheck sandbox\n")
+        conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+
+def start(pg_dir: Path) -> None:
+    _run(
+        [str(bindir() / "pg_ctl"), "-D", str(pg_dir / "data"), "-l", str(pg_dir / "server.log"), "-w", "-t", "30",
+         "start"],
+        "starting PostgreSQL (see its server.log)",
+    )  # fmt: skip
+
+
+def stop(pg_dir: Path) -> None:
+    data = pg_dir / "data"
+    if (data / "postmaster.pid").exists():
+        subprocess.run(
+            _as_server_user([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "-t", "20", "stop"]),
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def is_running(pg_dir: Path) -> bool:
+    data = pg_dir / "data"
+    if not data.is_dir():
+        return False
+    result = subprocess.run(
+        _as_server_user([str(bindir() / "pg_ctl"), "-D", str(data), "status"]), capture_output=True, timeout=30
+    )
+    return result.returncode == 0
+
+
+def superuser_conninfo(pg_dir: Path, port: int, dbname: str = "postgres") -> str:
+    """Local-socket trust login as the superuser: only the sandbox's own set-up uses it."""
+    return f"host={pg_dir} port={port} user=postgres dbname={dbname}"
+
+
+def remove(pg_dir: Path) -> None:
+    shutil.rmtree(pg_dir, ignore_errors=True)

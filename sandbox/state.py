@@ -1,0 +1,179 @@
+"""Where a sandbox lives and what it has running: one folder, one state.json, processes tracked by pid.
+
+Everything the sandbox starts is recorded before it is waited on, so `down` (or the next
+`up` after a crash) can end it; a pid is only signalled when its command line names this
+sandbox, so a recycled pid of some other program is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DIR_ENV = "OPSCHECK_SANDBOX_DIR"
+
+
+def default_dir() -> Path:
+    configured = os.environ.get(DIR_ENV)
+    if configured:
+        return Path(configured).resolve()
+    return Path(__file__).resolve().parent.parent / ".sandbox"
+
+
+@dataclass
+class State:
+    """What `up` recorded: ports, pids, secrets' location, where PostgreSQL keeps its data."""
+
+    ports: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    pg_dir: str = ""
+    started_at: str = ""
+
+
+class Sandbox:
+    """The folder layout of one sandbox."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def target_file(self) -> Path:
+        return self.root / "target.toml"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "secrets.json"
+
+    @property
+    def faults_file(self) -> Path:
+        return self.root / "faults.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def run_logs(self) -> Path:
+        """The processes' own stdout/stderr (not the platform's logs, which checks read)."""
+        return self.root / "run"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def backups_local(self) -> Path:
+        return self.root / "backups" / "local"
+
+    @property
+    def backups_offsite(self) -> Path:
+        return self.root / "backups" / "offsite"
+
+    @property
+    def tls(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def plans(self) -> Path:
+        return self.root / "plans"
+
+    def read_state(self) -> State | None:
+        try:
+            return State(**json.loads(self.state_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write_state(self, state: State) -> None:
+        atomic_write(self.state_file, json.dumps(asdict(state), indent=2))
+
+    def secrets(self) -> dict[str, str]:
+        return json.loads(self.secrets_file.read_text())
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One `up`, `down` or fault at a time for this folder (two runs may start together)."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.root.with_name(self.root.name + ".lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+
+def atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def is_ours(pid: int, marker: str) -> bool:
+    """True when `pid` is alive and its command line, environment or working folder names `marker`."""
+    if not _alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    return marker.encode() in cmdline or marker.encode() in environ or cwd.startswith(marker)
+
+
+def stop_process(pid: int, marker: str, grace_s: float = 5.0) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after `grace_s`."""
+    if not is_ours(pid, marker):
+        return
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 2.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """Start a detached process in its own session (so its whole group can be stopped) and return its pid."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    return process.pid

@@ -1,0 +1,69 @@
+"""Self-test fixtures: one real sandbox per test session (per xdist worker), and a way to run the checks on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sandbox import lifecycle
+from sandbox.state import Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CheckRun:
+    """One `pytest checks …` run as an operator would start it: its exit status, output and summary.json."""
+
+    returncode: int
+    output: str
+    run_dir: Path | None
+
+    @property
+    def summary(self) -> dict:
+        assert self.run_dir is not None, f"the run left no run folder:\n{self.output}"
+        return json.loads((self.run_dir / "summary.json").read_text())
+
+    def failed(self) -> dict[str, str]:
+        """node id → the level it failed at, for every check that failed or errored."""
+        return {c["nodeid"]: c["failed_level"] for c in self.summary["checks"] if c["outcome"] in ("failed", "error")}
+
+    def outcomes(self) -> dict[str, int]:
+        return self.summary["totals"]
+
+
+def run_pytest(args: list[str], reports: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CheckRun:
+    before = set(reports.iterdir()) if reports.exists() else set()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "--reports-dir", str(reports), "-p", "no:randomly"],
+        cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    new = sorted(set(reports.iterdir()) - before) if reports.exists() else []
+    return CheckRun(result.returncode, result.stdout + result.stderr, new[-1] if new else None)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A healthy sandbox for this session; tests that break it heal it before they end."""
+    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    lifecycle.up(sandbox)
+    yield sandbox
+    lifecycle.down(sandbox)
+
+
+@pytest.fixture
+def run_checks(platform: Sandbox, tmp_path: Path):
+    """Run checks against the session's sandbox through its target file, exactly as against production."""
+    env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
+
+    def run(*args: str) -> CheckRun:
+        return run_pytest(["checks", "--target", str(platform.target_file), *args], tmp_path / "reports", env)
+
+    return run

@@ -1,0 +1,62 @@
+"""Every fault fails exactly the checks the catalogue names, each at its level; heal makes the run green again."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import faults
+from sandbox.faults import CATALOGUE
+
+LEVELS = ["warning", "error", "critical"]
+
+
+def test_healthy_sandbox_passes_every_daily_check(run_checks):
+    run = run_checks("-m", "daily")
+    assert run.returncode == 0, run.output
+    assert run.failed() == {}
+    assert run.outcomes() == {"passed": len(run.summary["checks"])}, "a healthy sandbox skips nothing"
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, name):
+    fault = faults.inject(platform, name)
+    try:
+        broken = run_checks("-m", "daily")
+    finally:
+        faults.heal(platform)
+    assert broken.failed() == fault.catches, broken.output
+    worst = max(fault.catches.values(), key=LEVELS.index)
+    expected_exit = 1 if LEVELS.index(worst) >= LEVELS.index("error") else 0
+    assert broken.returncode == expected_exit, broken.output
+    assert f"{worst.upper()} (" in broken.output, "the terminal summary groups failures by level"
+
+    healed = run_checks("-m", "daily")
+    assert healed.failed() == {}, healed.output
+
+
+def test_warnings_fail_the_run_only_when_asked(platform, run_checks):
+    faults.inject(platform, "pg-connections-exhausted")
+    try:
+        default = run_checks("-m", "daily")
+        strict = run_checks("-m", "daily", "--fail-on", "warning")
+    finally:
+        faults.heal(platform)
+    assert default.returncode == 0 and "WARNING (1)" in default.output, "warnings are shown, never hidden"
+    assert strict.returncode == 1
+
+
+def test_critical_only_gate_passes_errors(platform, run_checks):
+    faults.inject(platform, "frontend-down")
+    try:
+        run = run_checks("-m", "daily", "--fail-on", "critical")
+    finally:
+        faults.heal(platform)
+    assert run.returncode == 0 and "ERROR (1)" in run.output
+
+
+def test_every_check_has_a_fault_that_fails_it(run_checks):
+    """A check that cannot fail is a defect (design rule 1)."""
+    run = run_checks("-m", "daily")
+    checks = {c["nodeid"].split("[")[0] for c in run.summary["checks"]}
+    caught = {nodeid.split("[")[0] for fault in CATALOGUE.values() for nodeid in fault.catches}
+    assert checks - caught == set()
