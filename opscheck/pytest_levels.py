@@ -37,14 +37,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Refuse `-m dayly`: a mistyped schedule must not select nothing and pass."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Refuse `-m dayly` before anything starts: a mistyped schedule must not select nothing and pass."""
+    if config.inipath is None:
+        return  # no configuration, so no marks to judge by: pytest_target says what to do
     known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
     words = set(MARKEXPR_WORDS.findall(config.option.markexpr or "")) - {"and", "or", "not"}
     unknown = sorted(words - known)
     if unknown:
         schedules = ", ".join(SCHEDULES)
         raise pytest.UsageError(f"-m names unknown mark(s) {', '.join(unknown)}; schedules are: {schedules}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Verdict(config), "opscheck-verdict")
 
 

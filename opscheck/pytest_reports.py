@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     Runs before their own pytest_configure, which opens the files; after the target is loaded.
     """
     target = loaded_target(config)
-    if target is None or hasattr(config, "workerinput"):
+    if target is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
     base = config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports"
     started = datetime.now(UTC)

@@ -40,7 +40,16 @@ def runs_checks(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Choose the target before any plugin is configured: reports name their folder by it."""
-    if runs_checks(config) and not (config.option.help or config.option.version):
+    if config.option.help or config.option.version:
+        return
+    if config.getoption("opscheck_target") and not (config.rootpath / "checks").is_dir():
+        # pytest finds its configuration from path-like arguments before any plugin can claim
+        # `--target`, so `--target /etc/x.toml` makes it look under /etc instead of here.
+        raise pytest.UsageError(
+            f"pytest did not find the opscheck suite from {config.invocation_params.dir}: run it in the opscheck "
+            "repository, and write a target file outside it as --target=PATH (with '=') or OPSCHECK_TARGET=PATH"
+        )
+    if runs_checks(config):
         _choose_and_load(config)
 
 

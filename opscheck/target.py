@@ -49,7 +49,7 @@ class Component(Section):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+            raise ValueError(f"must be an http:// or https:// URL, got {without_userinfo(value)!r}")
         if parts.password:
             raise ValueError("must not hold a password; name an environment variable instead")
         return value.rstrip("/")
@@ -88,7 +88,7 @@ class Redis(Section):
     def _redis_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ValueError(f"must be a redis:// or rediss:// URL, got {value!r}")
+            raise ValueError(f"must be a redis:// or rediss:// URL, got {without_userinfo(value)!r}")
         if parts.password:
             raise ValueError("must not hold a password; set password_env to a variable's name")
         return value
@@ -238,10 +238,20 @@ def describe_validation_error(exc: ValidationError) -> str:
         message = "required key is missing"
     else:
         message = first["msg"]
-        if "input" in first and not isinstance(first["input"], dict | list):
-            message += f" (got {first['input']!r})"
+        given = first.get("input")
+        # Echo what was given, except a string that may carry credentials (a URL's user:password@).
+        if given is not None and not isinstance(given, dict | list) and "@" not in str(given):
+            message += f" (got {given!r})"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return f"{key}: {message}{more}"
+
+
+def without_userinfo(url: str) -> str:
+    """A URL as it may be shown: any `user:password@` removed."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def _resolve_paths(spec: Target, base: Path) -> Target:

@@ -1,0 +1,51 @@
+"""Every run leaves reports/<run-id>/ with report.html, junit.xml and summary.json, also under xdist."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from sandbox import faults
+
+
+def test_parallel_run_records_level_and_items_for_every_check(platform, run_checks):
+    faults.inject(platform, "monitoring-down")
+    try:
+        run = run_checks("-m", "daily", "-n", "2")
+    finally:
+        faults.heal(platform)
+    assert run.returncode == 1, run.output
+    assert {p.name for p in run.run_dir.iterdir()} >= {"report.html", "junit.xml", "summary.json"}
+
+    cases = ET.parse(run.run_dir / "junit.xml").getroot().iter("testcase")
+    props = {
+        f"{case.get('classname')}.{case.get('name')}": {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in cases
+    }
+    assert len(props) == len(run.summary["checks"])
+    assert all(p.get("alert_level") in ("warning", "error", "critical") for p in props.values())
+    assert all(p.get("checklist") for p in props.values())
+    failed = props["checks.test_health.test_component_reports_healthy[monitoring/health]"]
+    assert failed == {"alert_level": "error", "checklist": "D1 S1 S2", "failed_level": "error"}
+
+    page = (run.run_dir / "report.html").read_text()
+    assert "<th>Level</th>" in page and "<th>Manual items</th>" in page
+    rows = report_rows(page)
+    row = rows["checks/test_health.py::test_component_reports_healthy[monitoring/health]"]
+    assert "<td>error</td>" in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
+    assert run.summary["failed_by_level"] == {"error": 1}
+    assert run.summary["selection"] == "daily" and run.summary["target"] == "sandbox"
+
+
+def report_rows(page: str) -> dict[str, str]:
+    """pytest-html 4 keeps its table as a JSON blob in the page; its script renders it, so read it the same way."""
+    blob = json.loads(html.unescape(re.search(r'data-jsonblob="(.*?)"', page).group(1)))
+    return {test_id: " ".join(runs[-1]["resultsTableRow"]) for test_id, runs in blob["tests"].items()}
+
+
+def test_runs_never_share_a_folder(run_checks):
+    first = run_checks("-m", "daily", "-k", "redis")
+    second = run_checks("-m", "daily", "-k", "redis")
+    assert first.run_dir != second.run_dir and first.run_dir.parent == second.run_dir.parent

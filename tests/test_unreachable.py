@@ -1,0 +1,78 @@
+"""A dead or black-holed target gives clear failures within its timeouts, never a hang, and no secret."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from tests.conftest import run_pytest
+
+SECRET = "s3cret-Value-only-in-env"
+
+
+@pytest.fixture
+def black_hole():
+    """A port that accepts connections (the kernel completes them) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_black_holed_and_refusing_parts_fail_fast_and_name_themselves(tmp_path, black_hole, closed_port):
+    target = tmp_path / "dead.toml"
+    target.write_text(
+        f"""name = "dead"
+[http]
+timeout_s = 1.0
+[components.api]
+base_url = "http://127.0.0.1:{black_hole}"
+health = ["/health", "/api/health"]
+[components.frontend]
+base_url = "http://127.0.0.1:{closed_port}"
+health = ["/api/health"]
+[postgres]
+host = "127.0.0.1"
+port = {black_hole}
+user = "opscheck_monitor"
+password_env = "OPSCHECK_DEAD_PW"
+connect_timeout_s = 2
+[redis]
+url = "redis://127.0.0.1:{closed_port}/0"
+password_env = "OPSCHECK_DEAD_PW"
+timeout_s = 1.0
+[backups]
+root = "{tmp_path / "no-backups"}"
+"""
+    )
+    started = time.monotonic()
+    run = run_pytest(
+        ["checks", "-m", "daily", "--target", str(target)], tmp_path / "reports", env={"OPSCHECK_DEAD_PW": SECRET}
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 30, f"a dead target took {elapsed:.0f} s"
+    failed = run.failed()
+    assert failed["checks/test_health.py::test_component_reports_healthy[api/health]"] == "error"
+    assert failed["checks/test_health.py::test_platform_answers_its_users"] == "critical"
+    assert failed["checks/test_postgres.py::test_postgres_accepts_connections"] == "error"
+    assert failed["checks/test_health.py::test_redis_answers"] == "error"
+    assert failed["checks/test_backups.py::test_latest_backup_is_fresh[daily]"] == "error"
+    assert f"127.0.0.1:{black_hole}/health is not healthy: no answer within 1 s" in run.output
+    assert f"127.0.0.1:{closed_port}/api/health is not healthy: cannot connect" in run.output
+    assert f"PostgreSQL at 127.0.0.1:{black_hole}/miraikakaku:" in run.output
+    assert f"Redis at 127.0.0.1:{closed_port}" in run.output
+    assert f"backup store at {tmp_path / 'no-backups'}: no such directory" in run.output
+    skipped = [c for c in run.summary["checks"] if c["outcome"] == "skipped"]
+    assert {c["nodeid"].split("[")[1].rstrip("]") for c in skipped} >= {"ml_engine", "streaming_engine", "monitoring"}
+    assert all("declares no" in c["message"] for c in skipped), "every skip says why"
+    written = [run.output] + [p.read_text(errors="replace") for p in run.run_dir.iterdir() if p.is_file()]
+    assert not [text for text in written if SECRET in text], "a secret reached the output or the run folder"
