@@ -41,7 +41,7 @@ def test_postgres_is_ready_on_its_host(host, target):
 @pytest.mark.level("warning")
 def test_postgres_connections_under_limit(db, thresholds):
     row = db.rows(
-        "SELECT (SELECT count(*) FROM pg_stat_activity) AS used,"
+        "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,"
         " current_setting('max_connections')::int AS max,"
         " current_setting('superuser_reserved_connections')::int AS reserved"
     )[0]

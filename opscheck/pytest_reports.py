@@ -23,6 +23,7 @@ from opscheck.pytest_levels import checklist_ids, declared_level, failed_level
 from opscheck.pytest_target import loaded_target
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
+LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
 REPORTS_ENV = "OPSCHECK_REPORTS_DIR"
 
 
@@ -167,5 +168,9 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     items = catalogue()
     titles = [f"{i}: {items[i].ja} / {items[i].en}" for i in checklist_ids(report) if i in items]
     ids = " ".join(checklist_ids(report))
-    cells.insert(1, f"<td>{html.escape(str(level or ''))}</td>")
+    if report.failed and level is not None:
+        style = f'style="color:{LEVEL_COLOURS[level.name]};font-weight:bold"'
+        cells.insert(1, f"<td {style}>{level.name}</td>")
+    else:
+        cells.insert(1, f"<td>{html.escape(str(level or ''))}</td>")
     cells.insert(2, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')
