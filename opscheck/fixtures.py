@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 import testinfra
 
+from opscheck.integrity import rules
 from opscheck.probes.backups import BackupStore
 from opscheck.probes.cache import Cache
 from opscheck.probes.http import HttpProbe
@@ -49,6 +50,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for path, url in zip(component.health, component.health_urls(), strict=True):
                 params.append(pytest.param(HealthEndpoint(name, url), id=f"{name}{path}"))
         metafunc.parametrize("health_endpoint", params)
+    if "integrity_rule" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        metafunc.parametrize(
+            "integrity_rule",
+            [pytest.param(r, id=r.name, marks=pytest.mark.level(r.level)) for r in rules(target.spec.integrity)],
+        )
+    if "endpoint" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        metafunc.parametrize("endpoint", target.spec.performance.endpoints)
+    if "batch_job" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        metafunc.parametrize("batch_job", target.spec.batch.jobs)
     if "host_spec" in metafunc.fixturenames:
         target = _target_or_usage_error(metafunc.config)
         role = getattr(metafunc.function, "host_role", None)

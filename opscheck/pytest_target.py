@@ -42,12 +42,15 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     """Choose the target before any plugin is configured: reports name their folder by it."""
     if config.option.help or config.option.version:
         return
-    if config.getoption("opscheck_target") and not (config.rootpath / "checks").is_dir():
+    if not (config.rootpath / "checks").is_dir() and (
+        config.getoption("opscheck_target") or config.getoption("opscheck_reports_dir")
+    ):
         # pytest finds its configuration from path-like arguments before any plugin can claim
         # `--target`, so `--target /etc/x.toml` makes it look under /etc instead of here.
         raise pytest.UsageError(
             f"pytest did not find the opscheck suite from {config.invocation_params.dir}: run it in the opscheck "
-            "repository, and write a target file outside it as --target=PATH (with '=') or OPSCHECK_TARGET=PATH"
+            "repository, and give paths outside it with '=' (--target=PATH, --reports-dir=DIR) or as "
+            "OPSCHECK_TARGET / OPSCHECK_REPORTS_DIR"
         )
     if runs_checks(config):
         _choose_and_load(config)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -82,6 +84,12 @@ class Redis(Section):
     url: str
     password_env: str | None = None
     timeout_s: Seconds = 3.0
+    # Key pattern → the longest TTL (seconds) its keys may have; a key with no TTL is a leak (P5).
+    ttl_policy: dict[str, Annotated[int, Field(gt=0)]] = {"prediction:*": 300, "market:*": 60, "session:*": 3600}
+    ttl_sample: Annotated[int, Field(ge=1, le=10_000)] = 200
+    # The streaming engine's tick stream, and how old its newest entry may be.
+    stream: str | None = "ticks"
+    stream_max_age_s: Seconds = 10.0
 
     @field_validator("url")
     @classmethod
@@ -98,6 +106,9 @@ class Host(Section):
     name: str
     url: str = "local://"
     roles: list[str] = []
+    # What must be listening (tcp://ADDRESS:PORT) and running (a command-line substring) there (T1).
+    listens: list[str] = []
+    processes: list[str] = []
 
 
 class Logs(Section):
@@ -113,7 +124,60 @@ class Backups(Section):
 
 
 class Plans(Section):
+    """Plans are files named maintenance-YYYY-MM-DD.md (or .none when the day needs none)."""
+
     dir: Path
+
+
+class Batch(Section):
+    """The nightly jobs (夜間バッチ) as recorded in the platform's batch_runs table."""
+
+    jobs: list[str] = ["ingest", "predict", "train"]
+    deadline: str = Field("06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # in the target's timezone
+    max_age_hours: Annotated[float, Field(gt=0)] = 26.0
+    history_runs: Annotated[int, Field(ge=2, le=100)] = 7
+    row_band_percent: Annotated[float, Field(gt=0)] = 50.0
+
+
+class IntegrityRule(Section):
+    """A read-only query returning the rows that break a rule; more than `limit` rows fail at `level`."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    description: str
+    sql: str
+    level: Literal["warning", "error", "critical"] = "error"
+    limit: Annotated[int, Field(ge=0)] = 0
+    remedy: str = ""
+
+
+class Integrity(Section):
+    holidays: list[date] = []
+    max_daily_move_percent: Annotated[float, Field(gt=0)] = 50.0
+    # Prices land after the market closes: the newest complete day is this many trading days back.
+    expected_lag_trading_days: Annotated[int, Field(ge=0, le=10)] = 1
+    rules: list[IntegrityRule] = []
+
+
+class Predictions(Section):
+    accuracy_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    accuracy_margin_percent: Annotated[float, Field(ge=0)] = 5.0
+    min_outcomes: Annotated[int, Field(ge=1)] = 50
+    model_max_age_hours: Annotated[float, Field(gt=0)] = 26.0
+
+
+class Performance(Section):
+    """Endpoints whose latency is measured (D6), and the manual's own P7 endpoint."""
+
+    endpoints: list[str] = ["/api/predictions/AAPL", "/api/stock_prices/AAPL", "/api/health"]
+    prediction_path: str = "/api/predictions/AAPL"
+    samples: Annotated[int, Field(ge=3, le=1000)] = 10
+
+
+class App(Section):
+    """The application's own settings that checks compare with the servers (P6)."""
+
+    db_pool_max: Annotated[int, Field(ge=1)] | None = None
+    instances: Annotated[int, Field(ge=1)] = 1
 
 
 class Tls(Section):
@@ -139,6 +203,7 @@ class Thresholds(Section):
     accuracy_normal_percent: Percent = 80.0
     accuracy_alarm_percent: Percent = 60.0
     db_connections_percent: Percent = 80.0
+    redis_memory_percent: Percent = 90.0
     backup_max_age_hours: BackupAges = BackupAges()
 
     @model_validator(mode="after")
@@ -158,6 +223,7 @@ class Permissions(Section):
 class Target(Section):
     name: str
     description: str = ""
+    timezone: str = "UTC"  # where "tomorrow" and the batch deadline are reckoned
     http: Http = Http()
     components: Components = Components()
     postgres: Postgres | None = None
@@ -166,9 +232,26 @@ class Target(Section):
     logs: Logs = Logs()
     backups: Backups | None = None
     plans: Plans | None = None
+    batch: Batch = Batch()
+    integrity: Integrity = Integrity()
+    predictions: Predictions = Predictions()
+    performance: Performance = Performance()
+    app: App = App()
     tls: Tls = Tls()
     thresholds: Thresholds = Thresholds()
     permissions: Permissions = Permissions()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Tokyo)") from None
+        return value
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
 
     def component(self, name: str) -> Component | None:
         return getattr(self.components, name)

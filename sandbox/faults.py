@@ -7,8 +7,10 @@ that exactly the checks named in `catches` fail, each at its level, and nothing 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -22,10 +24,17 @@ from sandbox import lifecycle, postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
+DECLARED = "declared"  # the check fails at its own declared level
 HEALTH = "checks/test_health.py::test_component_reports_healthy"
 BACKUPS = "checks/test_backups.py"
 PG = "checks/test_postgres.py"
+BATCH = "checks/test_batch.py"
+RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
+T1 = "checks/test_processes.py"
+CACHE = "checks/test_cache.py"
+PERF = "checks/test_performance.py"
 HELD_CONNECTIONS = 38
+STREAM_MAX_AGE_S = 5
 
 
 @dataclass(frozen=True)
@@ -38,8 +47,23 @@ class Fault:
     heal: Callable[[Sandbox, State], None] = field(default=lambda sandbox, state: None)
 
     def line(self) -> str:
-        levels = sorted(set(self.catches.values()), key=["warning", "error", "critical"].index)
+        levels = sorted(set(self.catches.values()), key=["warning", "error", "critical", DECLARED].index)
         return f"{self.name:28} {self.breaks}; caught by {' '.join(self.items)} at {'/'.join(levels)}"
+
+    def expected_failures(self, declared: dict[str, str]) -> dict[str, str]:
+        """node id → level, for the collected checks (`declared`: node id → declared level) this fault must fail.
+
+        A key may be a glob: every collected check it matches must fail; DECLARED means at the check's own level.
+        """
+        expected: dict[str, str] = {}
+        for pattern, level in self.catches.items():
+            literal_brackets = re.sub(r"([\[\]])", r"[\1]", pattern)  # node ids' [..] are never character classes
+            matches = fnmatch.filter(declared, literal_brackets) if any(c in pattern for c in "*?") else [pattern]
+            if not matches:
+                raise AssertionError(f"{self.name}: {pattern} matches no collected check")
+            for nodeid in matches:
+                expected[nodeid] = declared.get(nodeid, "?") if level == DECLARED else level
+        return expected
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -53,7 +77,21 @@ def _stop(*names: str) -> Callable[[Sandbox, State], None]:
     return inject
 
 
+def _stop_streaming(sandbox: Sandbox, state: State) -> None:
+    """Stop the engine, then wait until its newest tick is older than the sandbox target's limit."""
+    _stop("streaming")(sandbox, state)
+    client = _redis(sandbox, state)
+    deadline = time.monotonic() + STREAM_MAX_AGE_S + 5
+    while time.monotonic() < deadline:
+        newest = client.xrevrange("ticks", count=1)
+        if not newest or time.time() - int(newest[0][0].split(b"-")[0]) / 1000 > STREAM_MAX_AGE_S + 0.5:
+            return
+        time.sleep(0.2)
+
+
 def _stop_postgres(sandbox: Sandbox, state: State) -> None:
+    """Stop the server with the prediction cache warm, as it is on a live system: cached answers keep coming."""
+    lifecycle.warm_up(sandbox, state)
     postgres.stop(Path(state.pg_dir))
 
 
@@ -88,6 +126,124 @@ def hold(root: str, count: int) -> None:
     (sandbox.root / "run" / "held").touch()
     while conns:
         time.sleep(60)
+
+
+# --- the database's contents ----------------------------------------------------------------
+
+FAULT_SCHEMA = "opscheck_faults"
+
+
+def _superuser(state: State) -> psycopg.Connection:
+    return psycopg.connect(
+        postgres.superuser_conninfo(Path(state.pg_dir), state.ports["postgres"], "miraikakaku"), autocommit=True
+    )
+
+
+def _sql(table: str, *statements: str) -> Callable[[Sandbox, State], None]:
+    """Change `table` with `statements`, keeping a copy of it first so heal can put it back as it was."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {FAULT_SCHEMA}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {FAULT_SCHEMA}.{table} AS TABLE {table}")
+            for statement in statements:
+                conn.execute(statement)
+
+    return inject
+
+
+def _restore_tables(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        kept = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (FAULT_SCHEMA,)
+        ).fetchall()
+        for (table,) in kept:
+            conn.execute(f"TRUNCATE {table}")
+            conn.execute(f"INSERT INTO {table} SELECT * FROM {FAULT_SCHEMA}.{table}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
+        conn.execute("ANALYZE")
+
+
+def _latest_run(job: str) -> str:
+    return f"(SELECT id FROM batch_runs WHERE job = '{job}' ORDER BY started_at DESC LIMIT 1)"
+
+
+def _one_row(symbol: str, nth_latest: int) -> str:
+    return f"(SELECT id FROM stock_prices WHERE symbol = '{symbol}' ORDER BY date DESC OFFSET {nth_latest} LIMIT 1)"
+
+
+def _accuracy(percent: int) -> Callable[[Sandbox, State], None]:
+    """Make exactly `percent` % of the last week's realised predictions right."""
+    window = "correct IS NOT NULL AND target_date > current_date - 7"
+    return _sql(
+        "predictions",
+        f"UPDATE predictions p SET correct = ranked.rn <= round(ranked.n * {percent} / 100.0) FROM "
+        f"(SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS n FROM predictions WHERE {window})"
+        " AS ranked WHERE p.id = ranked.id",
+    )
+
+
+def _lower_max_connections(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET max_connections = 12")
+    postgres.restart(Path(state.pg_dir))
+
+
+def _reset_max_connections(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM RESET max_connections")
+    postgres.restart(Path(state.pg_dir))
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+
+
+def _redis(sandbox: Sandbox, state: State):
+    import redis
+
+    return redis.Redis(
+        host="127.0.0.1", port=state.ports["redis"], password=sandbox.secrets()["OPSCHECK_SANDBOX_REDIS_PASSWORD"]
+    )
+
+
+def _fill_redis(sandbox: Sandbox, state: State) -> None:
+    """maxmemory squeezed to just above what is used: the cache is about to evict."""
+    client = _redis(sandbox, state)
+    client.config_set("maxmemory", int(int(client.info("memory")["used_memory"]) * 1.05))
+
+
+def _unsqueeze_redis(sandbox: Sandbox, state: State) -> None:
+    if is_ours(state.pids["redis"], str(sandbox.root)):
+        client = _redis(sandbox, state)
+        client.config_set("maxmemory", "64mb")
+        client.config_resetstat()  # what an operator does once the evictions are dealt with
+
+
+def _leak_key(sandbox: Sandbox, state: State) -> None:
+    _redis(sandbox, state).set("prediction:LEAKED", "{}")
+
+
+def _drop_leaked_key(sandbox: Sandbox, state: State) -> None:
+    if is_ours(state.pids["redis"], str(sandbox.root)):
+        _redis(sandbox, state).delete("prediction:LEAKED")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _set_aside_plans(sandbox: Sandbox, state: State) -> None:
+    aside = sandbox.root / "faults" / "plans"
+    aside.mkdir(parents=True, exist_ok=True)
+    for plan in sandbox.plans.iterdir():
+        plan.rename(aside / plan.name)
+
+
+def _put_back_plans(sandbox: Sandbox, state: State) -> None:
+    aside = sandbox.root / "faults" / "plans"
+    if aside.is_dir():
+        for plan in aside.iterdir():
+            plan.rename(sandbox.plans / plan.name)
+        aside.rmdir()
 
 
 # --- backups -----------------------------------------------------------------------------------
@@ -200,32 +356,45 @@ ERROR, CRITICAL, WARNING = "error", "critical", "warning"
 CATALOGUE: dict[str, Fault] = {
     fault.name: fault
     for fault in [
-        Fault("api-down", "the API process is killed", ("D1", "S1"),
+        Fault("api-down", "the API process is killed", ("D1", "S1", "T1", "D6"),
               {f"{HEALTH}[api/health]": ERROR, f"{HEALTH}[api/api/health]": ERROR,
-               f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR},
+               f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR,
+               f"{T1}::*": ERROR, f"{PERF}::test_*_within_the_response_limit*": WARNING,
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
               _stop("api")),
-        Fault("frontend-down", "the front-end process is killed while the API lives", ("D1", "S1"),
-              {f"{HEALTH}[frontend/api/health]": ERROR}, _stop("frontend")),
+        Fault("frontend-down", "the front-end process is killed while the API lives", ("D1", "S1", "T1"),
+              {f"{HEALTH}[frontend/api/health]": ERROR, f"{T1}::*": ERROR}, _stop("frontend")),
         Fault("platform-down", "API and front end both killed: nothing answers users", ("D1",),
               {f"{HEALTH}[api/health]": ERROR, f"{HEALTH}[api/api/health]": ERROR,
                f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR,
-               "checks/test_health.py::test_platform_answers_its_users": CRITICAL},
+               "checks/test_health.py::test_platform_answers_its_users": CRITICAL, f"{T1}::*": ERROR,
+               f"{PERF}::test_*_within_the_response_limit*": WARNING,
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
               _stop("api", "frontend")),
-        Fault("ml-degraded", "the ML engine reports itself degraded: its model is not loaded", ("D1",),
-              {f"{HEALTH}[ml_engine/api/ml/health]": ERROR}, _flag),
-        Fault("streaming-stopped", "the streaming engine process is killed", ("D1",),
-              {f"{HEALTH}[streaming_engine/health]": ERROR}, _stop("streaming")),
-        Fault("monitoring-down", "the monitoring process is killed", ("D1",),
-              {f"{HEALTH}[monitoring/health]": ERROR}, _stop("monitoring")),
-        Fault("redis-down", "Redis is killed", ("D1",),
+        Fault("ml-degraded", "the ML engine reports itself degraded: its model is not loaded", ("D1", "T4"),
+              {f"{HEALTH}[ml_engine/api/ml/health]": ERROR,
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING}, _flag),
+        Fault("streaming-stopped", "the streaming engine process is killed", ("D1", "T1"),
+              {f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
+               f"{CACHE}::test_streaming_engine_ticks_are_fresh": ERROR}, _stop_streaming),
+        Fault("monitoring-down", "the monitoring process is killed", ("D1", "T1"),
+              {f"{HEALTH}[monitoring/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR},
+              _stop("monitoring")),
+        Fault("redis-down", "Redis is killed", ("D1", "T1", "P5"),
               {"checks/test_health.py::test_redis_answers": ERROR, f"{HEALTH}[api/api/health]": ERROR,
-               f"{HEALTH}[streaming_engine/health]": ERROR},
+               f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_ports_listen[sandbox]": ERROR,
+               f"{CACHE}::*": DECLARED, f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]":
+               WARNING},
               _stop("redis")),
-        Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1"),
-              {f"{PG}::test_postgres_accepts_connections": ERROR,
-               f"{PG}::test_postgres_is_ready_on_its_host[sandbox]": ERROR,
-               f"{PG}::test_postgres_connections_under_limit": WARNING,
-               f"{HEALTH}[api/api/health]": ERROR, f"{HEALTH}[ml_engine/api/ml/health]": ERROR},
+        Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1", "D2", "D4", "D9", "P6", "T1"),
+              {f"{PG}::*": DECLARED, f"{BATCH}::*": DECLARED, "checks/test_integrity.py::*": DECLARED,
+               "checks/test_predictions.py::test_prediction_accuracy_holds": WARNING,
+               f"{PERF}::test_application_pool_fits_under_max_connections": WARNING,
+               f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/stock_prices/AAPL]": WARNING,
+               f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]": WARNING,
+               f"{T1}::test_declared_ports_listen[sandbox]": ERROR,
+               f"{HEALTH}[api/api/health]": ERROR, f"{HEALTH}[ml_engine/api/ml/health]": ERROR,
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
               _stop_postgres),
         Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
               {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_holder),
@@ -242,6 +411,72 @@ CATALOGUE: dict[str, Fault] = {
               _restore_originals("backup-corrupt")),
         Fault("backup-unreadable", "a backup folder whose backup.json is cut short", ("D5",),
               {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set),
+        Fault("batch-failed", "last night's ingest job failed", ("D2",),
+              {f"{BATCH}::test_last_nightly_run_succeeded[ingest]": ERROR},
+              _sql("batch_runs", "UPDATE batch_runs SET status = 'failed', message = 'feed timed out after 3 retries'"
+                   f" WHERE id = {_latest_run('ingest')}"), _restore_tables),
+        Fault("batch-late", "last night's predict job finished at 07:00, after the 06:00 deadline", ("D2",),
+              {f"{BATCH}::test_last_nightly_run_finished_before_the_deadline[predict]": WARNING},
+              _sql("batch_runs", "UPDATE batch_runs SET finished_at = date_trunc('day', started_at) + interval '7 h'"
+                   f" WHERE id = {_latest_run('predict')}"), _restore_tables),
+        Fault("batch-zero-rows", "last night's ingest 'succeeded' with 0 rows", ("D2",),
+              {f"{BATCH}::test_last_nightly_run_processed_a_plausible_row_count[ingest]": ERROR},
+              _sql("batch_runs", f"UPDATE batch_runs SET rows_processed = 0 WHERE id = {_latest_run('ingest')}"),
+              _restore_tables),
+        Fault("batch-stopped", "the nightly batch has not run for two nights", ("D2", "T4"),
+              {f"{BATCH}::test_last_nightly_run_succeeded[*]": ERROR,
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
+              _sql("batch_runs", "DELETE FROM batch_runs WHERE started_at > now() - interval '2 days'"),
+              _restore_tables),
+        Fault("duplicate-rows", "one day of AAPL stored twice", ("D4",),
+              {f"{RULE}[duplicate_rows]": ERROR},
+              _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume) SELECT "
+                   f"symbol, date, open, high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"),
+              _restore_tables),
+        Fault("impossible-price", "a day of MSFT whose high is below its low", ("D4",),
+              {f"{RULE}[ohlc_consistent]": ERROR},
+              _sql("stock_prices", f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"),
+              _restore_tables),
+        Fault("negative-price", "a day of NVDA with a negative close", ("D4",),
+              {f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
+               f"{RULE}[no_implausible_jumps]": WARNING},
+              _sql("stock_prices", f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"),
+              _restore_tables),
+        Fault("stale-symbol", "TSLA's last three days never arrived", ("D4",),
+              {f"{RULE}[symbols_up_to_date]": ERROR},
+              _sql("stock_prices", "DELETE FROM stock_prices WHERE id IN (SELECT id FROM stock_prices"
+                   " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables),
+        Fault("price-gap", "a day missing in the middle of GOOGL's history", ("D4",),
+              {f"{RULE}[no_missing_trading_days]": ERROR},
+              _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables),
+        Fault("price-jump", "one day of META's close and high tripled", ("D4",),
+              {f"{RULE}[no_implausible_jumps]": WARNING},
+              _sql("stock_prices", f"UPDATE stock_prices SET close = close * 3, high = high * 3"
+                   f" WHERE id = {_one_row('META', 30)}"), _restore_tables),
+        Fault("symbol-vanished", "every row of JPM deleted", ("D4",),
+              {"checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup": CRITICAL},
+              _sql("stock_prices", "DELETE FROM stock_prices WHERE symbol = 'JPM'"), _restore_tables),
+        Fault("accuracy-62", "the last week's predictions 62 % right", ("D9",),
+              {"checks/test_predictions.py::test_prediction_accuracy_holds": WARNING}, _accuracy(62),
+              _restore_tables),
+        Fault("accuracy-55", "the last week's predictions 55 % right", ("D9",),
+              {"checks/test_predictions.py::test_prediction_accuracy_holds": ERROR}, _accuracy(55), _restore_tables),
+        Fault("ml-model-stale", "the ML engine reports a model trained four days ago", ("T4",),
+              {"checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING}, _flag),
+        Fault("slow-predictions", "/api/predictions answers after 600 ms", ("D6", "P7"),
+              {f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/predictions/AAPL]": WARNING,
+               f"{PERF}::test_prediction_endpoint_answers_within_the_response_limit": WARNING}, _flag),
+        Fault("pg-max-connections-lowered", "PostgreSQL restarted with max_connections = 12", ("P6",),
+              {f"{PERF}::test_application_pool_fits_under_max_connections": WARNING},
+              _lower_max_connections, _reset_max_connections),
+        Fault("redis-memory-full", "Redis's maxmemory squeezed to 5 % above its use", ("D1", "D6"),
+              {f"{CACHE}::test_redis_memory_has_headroom_and_nothing_was_evicted": WARNING},
+              _fill_redis, _unsqueeze_redis),
+        Fault("cache-key-without-ttl", "a prediction cached with no TTL", ("P5",),
+              {f"{CACHE}::test_cache_keys_expire_within_their_policy": WARNING}, _leak_key, _drop_leaked_key),
+        Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
+              {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
+              _set_aside_plans, _put_back_plans),
     ]
 }  # fmt: skip
 
@@ -282,10 +517,10 @@ def heal(sandbox: Sandbox) -> list[str]:
     with sandbox.lock():
         state = _running_state(sandbox)
         active = list(_active(sandbox))
+        _restart_what_is_down(sandbox, state)
         for name in active:
             CATALOGUE[name].heal(sandbox, state)
         sandbox.faults_file.unlink(missing_ok=True)
-        _restart_what_is_down(sandbox, state)
         lifecycle.wait_until_ready(sandbox, state)
     return active
 

@@ -78,9 +78,10 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
         state.pids[name] = start_service(sandbox, name)
         sandbox.write_state(state)
     _make_backup_history(sandbox, state, now)
+    _write_plans(sandbox, now)
     write_target(sandbox, state)
     wait_until_ready(sandbox, state)
-    _warm_up(sandbox, state)
+    warm_up(sandbox, state)
 
 
 def start_service(sandbox: Sandbox, name: str) -> int:
@@ -92,7 +93,7 @@ def start_service(sandbox: Sandbox, name: str) -> int:
         "SANDBOX_REDIS_PASSWORD": secret_values["OPSCHECK_SANDBOX_REDIS_PASSWORD"],
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    command = [sys.executable, "-m", "sandbox.platform.serve", name]
+    command = [sys.executable, "-m", "sandbox.platform.serve", name, str(sandbox.root)]
     return spawn(command, sandbox.run_logs / f"{name}.out", env=env)
 
 
@@ -139,6 +140,15 @@ def _write_config(sandbox: Sandbox) -> None:
         f"{sandbox.logs}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
         "    delaycompress\n    missingok\n    notifempty\n    copytruncate\n}\n"
     )
+
+
+def _write_plans(sandbox: Sandbox, now: datetime) -> None:
+    """Maintenance plans for the next days (UTC, the sandbox target's zone): a window, then nothing needed."""
+    tomorrow = now.date() + timedelta(days=1)
+    (sandbox.plans / f"maintenance-{tomorrow}.md").write_text(
+        f"# Maintenance {tomorrow}\n\n02:00-03:00 VACUUM ANALYZE, logrotate, restart. Owner: on-duty.\n"
+    )
+    (sandbox.plans / f"maintenance-{tomorrow + timedelta(days=1)}.none").write_text("")
 
 
 def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:
@@ -198,7 +208,7 @@ def wait_until_ready(sandbox: Sandbox, state: State, timeout_s: float = READY_TI
         raise SandboxError(f"not healthy after {timeout_s:g} s: {', '.join(pending)} (see {sandbox.run_logs})")
 
 
-def _warm_up(sandbox: Sandbox, state: State) -> None:
+def warm_up(sandbox: Sandbox, state: State) -> None:
     """A little real traffic, so caches hold keys and the access log has lines, as on a live system."""
     context = ssl.create_default_context(cafile=str(sandbox.tls / "ca.pem"))
     base = f"https://127.0.0.1:{state.ports['api']}"

@@ -88,6 +88,14 @@ def start(pg_dir: Path) -> None:
     )  # fmt: skip
 
 
+def restart(pg_dir: Path) -> None:
+    _run(
+        [str(bindir() / "pg_ctl"), "-D", str(pg_dir / "data"), "-l", str(pg_dir / "server.log"), "-w", "-t", "30",
+         "-m", "fast", "restart"],
+        "restarting PostgreSQL (see its server.log)",
+    )  # fmt: skip
+
+
 def stop(pg_dir: Path) -> None:
     data = pg_dir / "data"
     if (data / "postmaster.pid").exists():

@@ -15,7 +15,7 @@ from tests.conftest import run_pytest
 def test_target_sandbox_starts_one_for_the_run_and_stops_it(tmp_path):
     folder = tmp_path / "for-the-run"
     run = run_pytest(
-        ["-m", "daily", "--target", "sandbox", "-k", "redis"],
+        ["-m", "daily", "--target", "sandbox", "-k", "test_redis_answers"],
         tmp_path / "reports",
         env={"OPSCHECK_SANDBOX_DIR": str(folder)},
     )

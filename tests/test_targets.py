@@ -73,7 +73,7 @@ def test_targets_check_command(tmp_path, capsys):
     [
         (["--target={tmp}/t.toml"], "unknown key"),
         (["--target={tmp}/missing.toml"], "no such target file"),
-        (["--target", "{tmp}/t.toml"], "write a target file outside it as --target=PATH (with '=')"),
+        (["--target", "{tmp}/t.toml"], "give paths outside it with '=' (--target=PATH, --reports-dir=DIR)"),
         (["--target", "nosuchname"], "no file"),
         ([], "no target chosen: pass --target NAME or PATH, or set OPSCHECK_TARGET (available: "),
         (["--target=nosuchname", "-m", "dayly"], "-m names unknown mark(s) dayly"),

@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from opscheck.errors import ProbeError
 from opscheck.target import Redis
@@ -22,7 +24,7 @@ class Cache:
             password=password,
             socket_timeout=spec.timeout_s,
             socket_connect_timeout=spec.timeout_s,
-            retry_on_timeout=False,
+            retry=Retry(NoBackoff(), 0),  # redis-py retries with backoff by default: unbounded for a probe
             decode_responses=True,
         )
 

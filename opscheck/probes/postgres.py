@@ -28,7 +28,8 @@ class Database:
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
         if self._failure is not None:
-            raise self._failure
+            # A fresh error each time: re-raising one object would grow its traceback with every check.
+            raise ProbeError(self.part, self.address, self._failure.cause)
         if self._conn is None or self._conn.closed:
             options = (
                 f"-c default_transaction_read_only=on -c statement_timeout={self.spec.statement_timeout_ms}"

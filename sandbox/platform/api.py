@@ -10,7 +10,7 @@ import json
 import secrets
 import time
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from sandbox.data import MODEL_VERSION, password_hash
 from sandbox.platform.common import FAULTS, app_logger, ports, sandbox, secret
@@ -45,8 +47,24 @@ def _pool() -> ConnectionPool:
 POOL = _pool()
 CACHE = redis.Redis(
     host="127.0.0.1", port=ports()["redis"], password=secret("SANDBOX_REDIS_PASSWORD"),
-    socket_timeout=2, socket_connect_timeout=2, decode_responses=True,
+    socket_timeout=2, socket_connect_timeout=2, decode_responses=True, retry=Retry(NoBackoff(), 0),
 )  # fmt: skip
+
+
+def cache_get(key: str) -> str | None:
+    """The cache is an accelerator: when Redis is down the API answers from the database, only slower."""
+    try:
+        return CACHE.get(key)
+    except redis.RedisError as exc:
+        log.warning("cache read failed, serving from the database: %s", type(exc).__name__)
+        return None
+
+
+def cache_set(key: str, value: str, ttl: int) -> None:
+    try:
+        CACHE.set(key, value, ex=ttl)
+    except redis.RedisError as exc:
+        log.warning("cache write failed: %s", type(exc).__name__)
 
 
 @asynccontextmanager
@@ -129,11 +147,14 @@ def ml_health() -> JSONResponse:
     except Exception as exc:
         log.error("ML engine: training data unavailable: %s", type(exc).__name__)
         return JSONResponse({"status": "degraded", "reason": "training data unavailable"}, 503)
+    last_trained = row["last_trained"]
+    if "ml-model-stale" in FAULTS:
+        last_trained = datetime.now(UTC) - timedelta(days=4)
     return JSONResponse(
         {
             "status": "ok",
             "model_version": MODEL_VERSION,
-            "last_trained": row["last_trained"].isoformat() if row["last_trained"] else None,
+            "last_trained": last_trained.isoformat() if last_trained else None,
             "accuracy": float(row["accuracy"] or 0),
         }
     )
@@ -141,7 +162,9 @@ def ml_health() -> JSONResponse:
 
 @app.get("/api/predictions/{symbol}")
 def prediction(symbol: str) -> dict:
-    cached = CACHE.get(f"prediction:{symbol}")
+    if "slow-predictions" in FAULTS:
+        time.sleep(0.6)
+    cached = cache_get(f"prediction:{symbol}")
     if cached:
         return json.loads(cached)
     with POOL.connection(timeout=3) as conn:
@@ -159,7 +182,7 @@ def prediction(symbol: str) -> dict:
         "direction": "up" if row["predicted_up"] else "down",
         "model_version": row["model_version"],
     }
-    CACHE.set(f"prediction:{symbol}", json.dumps(body), ex=CACHE_TTL["prediction"])
+    cache_set(f"prediction:{symbol}", json.dumps(body), CACHE_TTL["prediction"])
     return body
 
 
@@ -180,7 +203,7 @@ def stock_prices(symbol: str, days: int = 30) -> dict:
          "volume": r["volume"]}
         for r in rows
     ]  # fmt: skip
-    CACHE.set(f"market:{symbol}", json.dumps(prices[0]), ex=CACHE_TTL["market"])
+    cache_set(f"market:{symbol}", json.dumps(prices[0]), CACHE_TTL["market"])
     return {"symbol": symbol, "prices": prices}
 
 
@@ -198,7 +221,7 @@ def login(body: Login, request: Request, response: Response) -> dict:
         log.warning("authentication failed for user=%s from %s", body.username, client)
         raise HTTPException(401, "authentication failed")
     session = secrets.token_hex(16)
-    CACHE.set(f"session:{session}", str(row["id"]), ex=CACHE_TTL["session"])
+    cache_set(f"session:{session}", str(row["id"]), CACHE_TTL["session"])
     log.info("login user=%s from %s", body.username, client)
     response.set_cookie("session", session, httponly=True, secure=True, samesite="strict")
     return {"status": "ok"}

@@ -1,12 +1,14 @@
-"""`python -m sandbox.platform.serve NAME`: run one of the platform's services under uvicorn."""
+"""`python -m sandbox.platform.serve NAME ROOT`: run one of the platform's services under uvicorn.
+
+ROOT (the sandbox's folder) is on the command line so that `ps` tells two sandboxes' services apart.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
-
-from sandbox.platform.common import ports, sandbox
 
 APPS = {
     "api": "sandbox.platform.api:app",
@@ -18,6 +20,8 @@ HTTPS = {"api"}
 
 
 def main(name: str) -> None:
+    from sandbox.platform.common import ports, sandbox
+
     tls = sandbox().tls
     options = {"ssl_certfile": str(tls / "server.pem"), "ssl_keyfile": str(tls / "server.key")} if name in HTTPS else {}
     uvicorn.run(
@@ -27,4 +31,5 @@ def main(name: str) -> None:
 
 
 if __name__ == "__main__":
+    os.environ["SANDBOX_DIR"] = sys.argv[2]
     main(sys.argv[1])

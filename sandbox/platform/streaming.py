@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from sandbox.data import BASE_SYMBOLS
 from sandbox.platform.common import app_logger, ports, secret
@@ -20,7 +22,7 @@ TICK_S = 0.5
 STALL_AFTER_S = 5.0
 CACHE = redis.Redis(
     host="127.0.0.1", port=ports()["redis"], password=secret("SANDBOX_REDIS_PASSWORD"),
-    socket_timeout=2, socket_connect_timeout=2, decode_responses=True,
+    socket_timeout=2, socket_connect_timeout=2, decode_responses=True, retry=Retry(NoBackoff(), 0),
 )  # fmt: skip
 last_tick = {"at": 0.0}
 

@@ -1,0 +1,43 @@
+"""D4 — データ整合性の確認: stock_prices complete and sane, by rules an operator can extend in the target file."""
+
+from datetime import datetime
+
+import pytest
+
+from opscheck.integrity import parameters, violations_query
+from opscheck.levels import Level, fail_at
+
+pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("D4")]
+EXAMPLES = 5
+
+
+def test_stock_prices_keep_the_rule(db, target, integrity_rule):
+    """One rule, one read-only query: its level and limit come from the rule."""
+    today = datetime.now(target.spec.zone()).date()
+    rows = db.rows(violations_query(integrity_rule, EXAMPLES), parameters(today, target.spec.integrity))
+    total = rows[0]["violations_total"] if rows else 0
+    if total > integrity_rule.limit:
+        examples = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in row.items() if k != "violations_total") for row in rows[:EXAMPLES]
+        )
+        fail_at(
+            Level.parse(integrity_rule.level),
+            f"{total} row(s) break '{integrity_rule.name}' ({integrity_rule.description}; "
+            f"limit {integrity_rule.limit}). Examples: {examples}. Remedy: {integrity_rule.remedy or 'correct them'}",
+        )
+
+
+@pytest.mark.level("critical")
+def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups):
+    """Fewer rows than the last daily backup recorded, beyond what retention purges, is data lost."""
+    latest = backups.latest("daily")
+    recorded = (latest.record.get("figures") or {}).get("row_counts", {}).get("stock_prices") if latest else None
+    if recorded is None:
+        pytest.fail("no daily backup records stock_prices' row count to compare with (see README)", pytrace=False)
+    now = db.value("SELECT count(*) FROM stock_prices")
+    floor = int(recorded * 0.99)
+    assert now >= floor, (
+        f"stock_prices holds {now} rows; the daily backup {latest.name} recorded {recorded} (at least {floor} "
+        "expected after retention). Manual (CRITICAL, データ損失リスク): stop writes, find what deleted rows, "
+        "restore them from that backup"
+    )

@@ -1,0 +1,28 @@
+"""T1 — プロセス確認・ポート確認: on every host, its declared processes run and its ports listen."""
+
+import pytest
+
+pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("T1")]
+
+
+@pytest.mark.level("error")
+def test_declared_ports_listen(host, host_spec):
+    if not host_spec.listens:
+        pytest.skip(f"the target declares no ports for {host_spec.name} ([[hosts]] listens)")
+    silent = [address for address in host_spec.listens if not host.socket(address).is_listening]
+    assert not silent, (
+        f"on {host_spec.name} nothing listens on {', '.join(silent)}. Manual: netstat -tlnp; restart the service "
+        "that owns the port (systemctl restart miraikakaku-api / miraikakaku-frontend)"
+    )
+
+
+@pytest.mark.level("error")
+def test_declared_processes_run(host, host_spec):
+    if not host_spec.processes:
+        pytest.skip(f"the target declares no processes for {host_spec.name} ([[hosts]] processes)")
+    running = host.check_output("ps -eww -o args")  # ww: whole command lines, also without a terminal
+    missing = [name for name in host_spec.processes if name not in running]
+    assert not missing, (
+        f"on {host_spec.name} no process matches {', '.join(repr(m) for m in missing)}. Manual: ps aux | grep; "
+        "start it (python3 simple_api_server.py &, npm start &, …)"
+    )
