@@ -22,6 +22,7 @@ RESTART = {
 
 @pytest.mark.checklist("D1", "S1", "S2")
 @pytest.mark.level("error")
+@pytest.mark.logs("app", "frontend", "alerts")
 def test_component_reports_healthy(health_endpoint, http):
     try:
         problems = health_problems(http.get(health_endpoint.url))

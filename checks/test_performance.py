@@ -41,6 +41,7 @@ def _verdict(path: str, worst: float, samples: list[float], limit: float) -> str
 @pytest.mark.intraday
 @pytest.mark.checklist("D6")
 @pytest.mark.level("warning")
+@pytest.mark.logs("app")
 def test_endpoint_answers_within_the_response_limit(http, target, thresholds, endpoint):
     worst, samples = _latency(http, target, endpoint)
     assert worst <= thresholds.response_ms, _verdict(endpoint, worst, samples, thresholds.response_ms)

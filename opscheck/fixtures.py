@@ -15,6 +15,7 @@ from opscheck.integrity import rules
 from opscheck.probes.backups import BackupStore
 from opscheck.probes.cache import Cache
 from opscheck.probes.http import HttpProbe
+from opscheck.probes.logs import LogFile, access_time, app_time
 from opscheck.probes.postgres import Database
 from opscheck.pytest_target import loaded_target
 from opscheck.target import COMPONENT_TITLES, LoadedTarget, Thresholds
@@ -56,6 +57,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "integrity_rule",
             [pytest.param(r, id=r.name, marks=pytest.mark.level(r.level)) for r in rules(target.spec.integrity)],
         )
+    if "app_log" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        names = [name for name in ("app", "frontend", "alerts") if name in target.spec.logs.declared()]
+        metafunc.parametrize("app_log", names or [pytest.param(None, marks=pytest.mark.skip(
+            reason="the target declares no application log ([logs] app, frontend, alerts)"))])  # fmt: skip
+    if "log_name" in metafunc.fixturenames:
+        target = _target_or_usage_error(metafunc.config)
+        names = list(target.spec.logs.declared())
+        metafunc.parametrize("log_name", names or [pytest.param(None, marks=pytest.mark.skip(
+            reason="the target declares no log ([logs])"))])  # fmt: skip
     if "endpoint" in metafunc.fixturenames:
         target = _target_or_usage_error(metafunc.config)
         metafunc.parametrize("endpoint", target.spec.performance.endpoints)
@@ -127,6 +138,25 @@ def backups(target: LoadedTarget) -> BackupStore:
     if spec is None:
         pytest.skip("the target declares no backups ([backups] absent)")
     return BackupStore(spec.root)
+
+
+class Logs:
+    """The target's declared logs; asking for one the target does not declare skips the check, saying so."""
+
+    def __init__(self, target: LoadedTarget) -> None:
+        self.spec = target.spec.logs
+        self.zone = target.spec.zone()
+
+    def file(self, name: str) -> LogFile:
+        path = self.spec.declared().get(name)
+        if path is None:
+            pytest.skip(f"the target declares no {name} log ([logs] {name})")
+        return LogFile(name, path, access_time if name == "access" else app_time(self.zone))
+
+
+@pytest.fixture(scope="session")
+def logs(target: LoadedTarget) -> Logs:
+    return Logs(target)
 
 
 @pytest.fixture

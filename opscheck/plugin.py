@@ -4,5 +4,6 @@ pytest_plugins = [
     "opscheck.pytest_target",
     "opscheck.pytest_levels",
     "opscheck.pytest_reports",
+    "opscheck.pytest_evidence",
     "opscheck.fixtures",
 ]

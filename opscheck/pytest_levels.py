@@ -162,10 +162,18 @@ class Verdict:
                 continue
             write(f"{level.name} ({len(at_level)}): {level.response}", red=level >= Level.ERROR,
                   yellow=level == Level.WARNING, bold=True)  # fmt: skip
+            by_cause: dict[str, list[pytest.TestReport]] = {}
             for report in at_level:
-                ids = " ".join(checklist_ids(report))
-                write(f"  [{ids}] {report.nodeid}")
-                write(f"      {_summary_line(report)}")
+                by_cause.setdefault(_summary_line(report), []).append(report)
+            for cause, reports in by_cause.items():
+                if len(reports) > 2:  # one cause, many checks (a database down): say the cause once
+                    write(f"  {len(reports)} checks failed because: {cause}")
+                    for report in reports:
+                        write(f"      [{' '.join(checklist_ids(report))}] {report.nodeid}")
+                    continue
+                for report in reports:
+                    write(f"  [{' '.join(checklist_ids(report))}] {report.nodeid}")
+                    write(f"      {cause}")
         worst = self.worst()
         if worst is not None:
             verdict = "fails" if worst >= self.fail_on else "passes"

@@ -40,6 +40,29 @@ def run_id_for(target_name: str, now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{target_name}-{secrets.token_hex(3)}"
 
 
+WORKER_INPUT = "opscheck_run_dir"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # xdist: workers write artifacts into the controller's run folder
+    folder = node.config.stash.get(RUN_DIR_KEY, None)
+    if folder is not None:
+        node.workerinput[WORKER_INPUT] = str(folder)
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """This run's artifacts folder (charts, generated reports), inside its run record."""
+    config = request.config
+    worker_input = getattr(config, "workerinput", None)
+    folder = Path(worker_input[WORKER_INPUT]) if worker_input and WORKER_INPUT in worker_input else run_dir(config)
+    if folder is None:
+        pytest.fail("this run keeps no run record (collect-only?), so it has nowhere to write artifacts")
+    out = folder / "artifacts"
+    out.mkdir(exist_ok=True)
+    return out
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Reports are on by default: point pytest-html and junitxml into the run folder unless told otherwise.

@@ -112,10 +112,17 @@ class Host(Section):
 
 
 class Logs(Section):
-    app: Path | None = None
+    app: Path | None = None  # the API's application log (api.log)
     frontend: Path | None = None
-    access: Path | None = None
-    alerts: Path | None = None
+    access: Path | None = None  # nginx combined format with $request_time appended
+    alerts: Path | None = None  # what the monitoring system raised
+    daily_window_hours: Annotated[float, Field(gt=0)] = 24.0  # the morning's "since the last check"
+    intraday_window_hours: Annotated[float, Field(gt=0)] = 2.0  # the every-2-hours block
+    max_silence_minutes: Annotated[float, Field(gt=0)] = 15.0  # the access log must have a line this recent
+
+    def declared(self) -> dict[str, Path]:
+        named = {"app": self.app, "frontend": self.frontend, "access": self.access, "alerts": self.alerts}
+        return {name: path for name, path in named.items() if path is not None}
 
 
 class Backups(Section):
@@ -204,6 +211,10 @@ class Thresholds(Section):
     accuracy_alarm_percent: Percent = 60.0
     db_connections_percent: Percent = 80.0
     redis_memory_percent: Percent = 90.0
+    log_error_lines: Annotated[int, Field(ge=0)] = 20  # ERROR lines per log in the daily window: WARNING above
+    log_critical_lines: Annotated[int, Field(ge=0)] = 0  # CRITICAL lines: ERROR above
+    activity_drop_percent: Percent = 50.0  # traffic below (100 - this) % of a day / a week before: WARNING
+    activity_rise_percent: Annotated[float, Field(gt=0)] = 200.0  # traffic above (100 + this) %: WARNING
     backup_max_age_hours: BackupAges = BackupAges()
 
     @model_validator(mode="after")

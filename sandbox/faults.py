@@ -16,11 +16,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
-from sandbox import lifecycle, postgres
+from sandbox import lifecycle, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -228,6 +229,75 @@ def _drop_leaked_key(sandbox: Sandbox, state: State) -> None:
         _redis(sandbox, state).delete("prediction:LEAKED")
 
 
+# --- logs --------------------------------------------------------------------------------------
+
+
+def _now_stamp() -> str:
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%d %H:%M:%S,") + f"{now.microsecond // 1000:03d}"
+
+
+def _append_app_lines(log: str, level: str, message: str, count: int) -> Callable[[Sandbox, State], None]:
+    def inject(sandbox: Sandbox, state: State) -> None:
+        with open(sandbox.logs / log, "a", encoding="utf-8") as out:
+            out.writelines(f"{_now_stamp()} {level} miraikakaku {message}\n" for _ in range(count))
+
+    return inject
+
+
+def _append_requests(status: int, count: int, clients: int) -> Callable[[Sandbox, State], None]:
+    def inject(sandbox: Sandbox, state: State) -> None:
+        now = datetime.now(UTC)
+        lines = [
+            traffic.access_line(f"203.0.113.{200 + i % clients}", now, "GET", "/api/predictions/AAPL", status, 64, 0.01)
+            for i in range(count)
+        ]
+        with open(sandbox.logs / "access.log", "a", encoding="utf-8") as out:
+            out.writelines(lines)
+
+    return inject
+
+
+def _set_aside_access_log(sandbox: Sandbox, state: State) -> None:
+    aside = sandbox.root / "faults" / "access-log"
+    aside.mkdir(parents=True, exist_ok=True)
+    for log in sandbox.logs.glob("access.log*"):
+        log.rename(aside / log.name)
+
+
+def _put_back_access_log(sandbox: Sandbox, state: State) -> None:
+    aside = sandbox.root / "faults" / "access-log"
+    if aside.is_dir():
+        for log in aside.iterdir():
+            (sandbox.logs / log.name).unlink(missing_ok=True)  # what was written while it was away
+            log.rename(sandbox.logs / log.name)
+        aside.rmdir()
+
+
+def _log_sizes_file(sandbox: Sandbox) -> Path:
+    return sandbox.root / "faults-logs.json"
+
+
+def _remember_log_sizes(sandbox: Sandbox) -> None:
+    """Before the first fault: how long every log is, so heal can take back what faults made them say."""
+    if not _log_sizes_file(sandbox).exists():
+        sizes = {p.name: p.stat().st_size for p in sandbox.logs.iterdir() if p.is_file()}
+        atomic_write(_log_sizes_file(sandbox), json.dumps(sizes))
+
+
+def _truncate_logs(sandbox: Sandbox) -> None:
+    try:
+        sizes = json.loads(_log_sizes_file(sandbox).read_text())
+    except OSError:
+        return
+    for name, size in sizes.items():
+        log = sandbox.logs / name
+        if log.is_file() and log.stat().st_size > size:
+            with open(log, "r+b") as handle:
+                handle.truncate(size)
+    _log_sizes_file(sandbox).unlink()
+
+
 # --- files ---------------------------------------------------------------------------------------
 
 
@@ -389,6 +459,7 @@ CATALOGUE: dict[str, Fault] = {
         Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1", "D2", "D4", "D9", "P6", "T1"),
               {f"{PG}::*": DECLARED, f"{BATCH}::*": DECLARED, "checks/test_integrity.py::*": DECLARED,
                "checks/test_predictions.py::test_prediction_accuracy_holds": WARNING,
+               "checks/test_traffic.py::test_daily_statistics_report_is_produced": WARNING,
                f"{PERF}::test_application_pool_fits_under_max_connections": WARNING,
                f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/stock_prices/AAPL]": WARNING,
                f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]": WARNING,
@@ -474,6 +545,21 @@ CATALOGUE: dict[str, Fault] = {
               _fill_redis, _unsqueeze_redis),
         Fault("cache-key-without-ttl", "a prediction cached with no TTL", ("P5",),
               {f"{CACHE}::test_cache_keys_expire_within_their_policy": WARNING}, _leak_key, _drop_leaked_key),
+        Fault("error-burst", "40 'database connection error' lines in api.log just now", ("D3",),
+              {"checks/test_logs.py::test_log_errors_within_limits[app]": WARNING},
+              _append_app_lines("api.log", "ERROR", "database connection error: OperationalError", 40)),
+        Fault("critical-log-line", "a CRITICAL line in frontend.log", ("D3",),
+              {"checks/test_logs.py::test_log_errors_within_limits[frontend]": ERROR},
+              _append_app_lines("frontend.log", "CRITICAL", "render worker pool exhausted; serving 503", 1)),
+        Fault("5xx-burst", "120 requests to /api/predictions answered 500 just now", ("D8",),
+              {"checks/test_traffic.py::test_api_error_ratio_under_limit": ERROR}, _append_requests(500, 120, 20)),
+        Fault("traffic-spike", "3000 requests from 300 clients in the last minute", ("D7",),
+              {"checks/test_traffic.py::test_user_activity_within_its_normal_band[*]": WARNING},
+              _append_requests(200, 3000, 300)),
+        Fault("access-log-missing", "access logging broken: the log and its rotations gone, nothing written",
+              ("T2", "D7", "D8", "D10"),
+              {"checks/test_logs.py::test_log_is_present_and_being_written[access]": WARNING,
+               "checks/test_traffic.py::*": DECLARED}, _set_aside_access_log, _put_back_access_log),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
               _set_aside_plans, _put_back_plans),
@@ -507,6 +593,7 @@ def inject(sandbox: Sandbox, name: str) -> Fault:
         raise SandboxError(f"no fault named {name!r}: `opscheck sandbox faults` lists them")
     with sandbox.lock():
         state = _running_state(sandbox)
+        _remember_log_sizes(sandbox)
         _remember(sandbox, name)
         fault.inject(sandbox, state)
     return fault
@@ -520,6 +607,7 @@ def heal(sandbox: Sandbox) -> list[str]:
         _restart_what_is_down(sandbox, state)
         for name in active:
             CATALOGUE[name].heal(sandbox, state)
+        _truncate_logs(sandbox)
         sandbox.faults_file.unlink(missing_ok=True)
         lifecycle.wait_until_ready(sandbox, state)
     return active

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from sandbox import backup, data, postgres
+from sandbox import backup, data, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
@@ -72,6 +72,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     postgres.start(Path(state.pg_dir))
     now = datetime.now(UTC)
     _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now)
+    traffic.write_history(sandbox.logs, end=now)
     state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
     sandbox.write_state(state)
     for name in SERVICES:

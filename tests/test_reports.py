@@ -34,6 +34,7 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     assert "<th>Level</th>" in page and "<th>Manual items</th>" in page
     rows = report_rows(page)
     row = rows["checks/test_health.py::test_component_reports_healthy[monitoring/health]"]
+    assert "last 15 lines of the alerts log" in row, "T2: the failure carries the logs that may explain it"
     assert ">ERROR</td>" in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
     assert run.summary["failed_by_level"] == {"error": 2}, "its health, and its process on the host (T1)"
     assert run.summary["selection"] == "daily" and run.summary["target"] == "sandbox"
@@ -42,7 +43,10 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
 def report_rows(page: str) -> dict[str, str]:
     """pytest-html 4 keeps its table as a JSON blob in the page; its script renders it, so read it the same way."""
     blob = json.loads(html.unescape(re.search(r'data-jsonblob="(.*?)"', page).group(1)))
-    return {test_id: " ".join(runs[-1]["resultsTableRow"]) for test_id, runs in blob["tests"].items()}
+    return {
+        test_id: " ".join(runs[-1]["resultsTableRow"]) + runs[-1].get("log", "")
+        for test_id, runs in blob["tests"].items()
+    }
 
 
 def test_runs_never_share_a_folder(run_checks):

@@ -1,16 +1,24 @@
-"""The monitoring and alert system (monitoring_alert_system.py): polls the API and raises alerts by level."""
+"""The monitoring and alert system (monitoring_alert_system.py): polls the API and raises alerts by level.
+
+It also plays the platform's users (synthetic traffic), the way a synthetic-monitoring probe does.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import ssl
 import time
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from sandbox import traffic
+from sandbox.data import DEMO_USER
 from sandbox.platform.common import app_logger, ports, sandbox
 
 alerts = app_logger("miraikakaku.alerts", "alerts.log")
@@ -36,12 +44,28 @@ async def poll() -> None:
             await asyncio.sleep(POLL_S)
 
 
+async def users() -> None:
+    """Synthetic users at the platform's usual hourly rate, so traffic never stops while the sandbox runs."""
+    rng = random.Random()
+    context = ssl.create_default_context(cafile=str(sandbox().tls / "ca.pem"))
+    base = f"https://127.0.0.1:{ports()['api']}"
+    async with httpx.AsyncClient(base_url=base, timeout=2.0, verify=context) as client:
+        while True:
+            await asyncio.sleep(rng.expovariate(traffic.requests_per_hour(datetime.now(UTC)) / 3600))
+            method, path, _, _ = traffic.request(rng)
+            headers = {"x-forwarded-for": rng.choice(traffic.CLIENTS), "user-agent": traffic.AGENT}
+            body = {"username": DEMO_USER[0], "password": DEMO_USER[1]} if method == "POST" else None
+            with contextlib.suppress(httpx.HTTPError):
+                await client.request(method, path, headers=headers, json=body)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    task = asyncio.create_task(poll())
+    tasks = [asyncio.create_task(poll()), asyncio.create_task(users())]
     alerts.info("INFO monitoring started")
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
 
 
 app = FastAPI(title="Miraikakaku monitoring", lifespan=lifespan)

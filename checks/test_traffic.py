@@ -1,0 +1,109 @@
+"""D7 ユーザー活動状況, D8 API呼び出し状況, D10 一日の統計レポート: read from the access log."""
+
+import json
+import time
+
+import pytest
+
+from opscheck.logstats import traffic
+
+HOUR = 3600.0
+
+
+def _window(logs, target, hours_ago: float = 0.0):
+    hours = target.spec.logs.intraday_window_hours
+    end = time.time() - hours_ago * HOUR
+    return traffic(logs.file("access").lines(since=end - hours * HOUR, until=end)), hours
+
+
+@pytest.mark.daily
+@pytest.mark.intraday
+@pytest.mark.checklist("D8")
+@pytest.mark.level("error")
+@pytest.mark.logs("app")
+def test_api_error_ratio_under_limit(logs, target, thresholds):
+    now, hours = _window(logs, target)
+    assert now.requests, f"no request in the access log in the last {hours:g} h: could not tell the error ratio"
+    limit = thresholds.error_rate_percent
+    table = ", ".join(
+        f"{name} {e.requests} req/{e.server_errors} 5xx"
+        for name, e in sorted(now.endpoints.items(), key=lambda item: -item[1].requests)[:6]
+    )
+    failing = [
+        f"{name}: {100 * e.server_errors / e.requests:.1f} % 5xx of {e.requests}"
+        for name, e in now.endpoints.items()
+        if e.requests >= 20 and 100 * e.server_errors / e.requests > limit
+    ]
+    ratio = 100 * now.error_ratio()
+    assert ratio <= limit and not failing, (
+        f"in the last {hours:g} h {now.server_errors} of {now.requests} requests answered 5xx ({ratio:.1f} %; limit "
+        f"{limit:g} %). Endpoints over the limit: {'; '.join(failing) or 'none'}. Volume: {table}. Manual (ERROR, "
+        "高エラー率): find the failing endpoint's errors in api.log, notify on-call"
+    )
+
+
+@pytest.mark.daily
+@pytest.mark.intraday
+@pytest.mark.checklist("D7")
+@pytest.mark.level("warning")
+@pytest.mark.parametrize("compared_with", ["a day before", "a week before"])
+def test_user_activity_within_its_normal_band(logs, target, thresholds, compared_with):
+    now, hours = _window(logs, target)
+    then, _ = _window(logs, target, hours_ago=24 if compared_with == "a day before" else 24 * 7)
+    assert then.requests, f"no traffic {compared_with} to compare with (the access log does not reach back)"
+    low = 1 - thresholds.activity_drop_percent / 100
+    high = 1 + thresholds.activity_rise_percent / 100
+    ratio = now.requests / then.requests
+    clients = f"{len(now.clients)} clients now, {len(then.clients)} then"
+    assert low <= ratio <= high, (
+        f"{now.requests} requests in the last {hours:g} h against {then.requests} in the same hours {compared_with} "
+        f"({100 * ratio:.0f} %; normal band {100 * low:.0f}–{100 * high:.0f} %; {clients}). A sudden drop means "
+        "users cannot reach the service; a spike may be a flood (X2)"
+    )
+
+
+@pytest.mark.daily
+@pytest.mark.evening
+@pytest.mark.checklist("D10")
+@pytest.mark.level("warning")
+def test_daily_statistics_report_is_produced(logs, db, artifacts, target):
+    """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
+    day = traffic(logs.file("access").lines(since=time.time() - 24 * HOUR))
+    database = db.rows(
+        "SELECT (SELECT count(*) FROM predictions WHERE made_at > now() - interval '24 hours') AS predictions_made,"
+        " (SELECT round(100.0 * avg(correct::int), 1) FROM predictions WHERE correct IS NOT NULL"
+        "   AND target_date > current_date - 7) AS accuracy_percent,"
+        " (SELECT string_agg(job || ' ' || status, ', ' ORDER BY job) FROM (SELECT DISTINCT ON (job) job, status"
+        "   FROM batch_runs ORDER BY job, started_at DESC) AS latest) AS batch"
+    )[0]
+    figures = {
+        "requests": day.requests,
+        "server_errors": day.server_errors,
+        "error_ratio_percent": round(100 * day.error_ratio(), 2),
+        "latency_p50_ms": day.percentile_ms(0.50),
+        "latency_p95_ms": day.percentile_ms(0.95),
+        "latency_p99_ms": day.percentile_ms(0.99),
+        "active_clients": len(day.clients),
+        "predictions_made": database["predictions_made"],
+        "accuracy_percent": float(database["accuracy_percent"]) if database["accuracy_percent"] else None,
+        "batch": database["batch"],
+    }
+    missing = [name for name, value in figures.items() if value in (None, 0) and name != "server_errors"]
+    (artifacts / "daily-statistics.json").write_text(json.dumps(figures, indent=2))
+    (artifacts / "daily-statistics.html").write_text(_page(figures, day.hourly))
+    assert not missing, f"the daily report cannot give {', '.join(missing)}: its source is empty or unreadable"
+
+
+def _page(figures: dict, hourly) -> str:
+    rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in figures.items())
+    hours = sorted(hourly)
+    peak = max(hourly.values(), default=1)
+    bars = "".join(
+        f'<rect x="{i * 22}" y="{120 - 110 * hourly[h] / peak:.0f}" width="18" height="{110 * hourly[h] / peak:.0f}"'
+        f' fill="#3b6ea8"><title>{time.strftime("%H:00", time.gmtime(h * HOUR))} UTC: {hourly[h]}</title></rect>'
+        for i, h in enumerate(hours)
+    )
+    return (
+        "<!doctype html><meta charset=utf-8><title>一日の統計レポート</title><h1>Daily statistics (last 24 h)</h1>"
+        f"<table>{rows}</table><h2>Requests per hour</h2><svg width='{22 * len(hours)}' height='125'>{bars}</svg>"
+    )

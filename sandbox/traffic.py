@@ -1,0 +1,80 @@
+"""The platform's users, simulated: a request mix and an hourly rate, for the history and for live traffic alike.
+
+Clients come from the documentation address ranges (TEST-NET-2 and -3), never a real network.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sandbox.data import BASE_SYMBOLS, DEMO_USER
+
+CLIENTS = [f"198.51.100.{i}" for i in range(1, 121)] + [f"203.0.113.{i}" for i in range(1, 81)]
+AGENT = "Mozilla/5.0 (Miraikakaku app)"
+
+
+def requests_per_hour(moment: datetime) -> float:
+    """About 400 an hour, more while the Tokyo market is open (00:00-06:00 UTC)."""
+    return 550.0 if moment.astimezone(UTC).hour < 6 else 350.0
+
+
+def request(rng: random.Random) -> tuple[str, str, int, float]:
+    """(method, path, status, seconds): the mix the API really serves, with its usual few errors."""
+    roll = rng.random()
+    symbol = rng.choice(BASE_SYMBOLS)
+    seconds = rng.lognormvariate(-4.3, 0.5)
+    if roll < 0.5:
+        return "GET", f"/api/predictions/{symbol}", 200 if rng.random() > 0.002 else 500, seconds
+    if roll < 0.8:
+        return "GET", f"/api/stock_prices/{symbol}", 200 if rng.random() > 0.01 else 404, seconds * 1.5
+    if roll < 0.95:
+        return "GET", "/api/health", 200, seconds / 3
+    return "POST", "/api/auth/login", 200 if rng.random() > 0.1 else 401, seconds * 2
+
+
+def access_line(client: str, moment: datetime, method: str, path: str, status: int, size: int, seconds: float) -> str:
+    stamp = moment.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return f'{client} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{AGENT}" {seconds:.3f}\n'
+
+
+def write_history(logs: Path, end: datetime, days: int = 8, seed: int = 5) -> None:
+    """`days` of traffic up to `end`, rotated daily as logrotate leaves it: access.log, .1, then .N.gz."""
+    rng = random.Random(seed)
+    start = end - timedelta(days=days)
+    buckets: list[list[str]] = [[] for _ in range(days)]
+    app_lines: list[str] = []
+    moment = start
+    while moment < end:
+        moment += timedelta(seconds=rng.expovariate(requests_per_hour(moment) / 3600))
+        if moment >= end:
+            break
+        method, path, status, seconds = request(rng)
+        client = rng.choice(CLIENTS)
+        age_days = int((end - moment) / timedelta(days=1))
+        buckets[days - 1 - age_days].append(access_line(client, moment, method, path, status, 512, seconds))
+        if end - moment < timedelta(days=2):
+            app_lines.extend(_app_lines(rng, moment, path, status, client))
+    for index, lines in enumerate(buckets):
+        rotation = days - 1 - index
+        name = "access.log" if rotation == 0 else f"access.log.{rotation}"
+        target = logs / (name + (".gz" if rotation >= 2 else ""))
+        text = "".join(lines).encode()
+        target.write_bytes(gzip.compress(text, 6) if rotation >= 2 else text)
+        last = (end - timedelta(days=rotation)).timestamp()
+        os.utime(target, (last, last))
+    (logs / "api.log").write_text("".join(app_lines))
+
+
+def _app_lines(rng: random.Random, moment: datetime, path: str, status: int, client: str) -> list[str]:
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}"
+    if path == "/api/auth/login":
+        if status == 401:
+            return [f"{stamp} WARNING miraikakaku.api authentication failed for user={DEMO_USER[0]} from {client}\n"]
+        return [f"{stamp} INFO miraikakaku.api login user={DEMO_USER[0]} from {client}\n"]
+    if status == 500 and rng.random() < 0.5:
+        return [f"{stamp} ERROR miraikakaku.api upstream price feed timed out after 3000 ms; retried\n"]
+    return []
