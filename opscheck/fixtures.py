@@ -1,4 +1,5 @@
-"""Probes as fixtures: checks ask for `http`, `db`, `cache`, `backups`, `host`, `health_endpoint`.
+"""Probes as fixtures: checks ask for `http`, `db`, `cache`, `backups`, `logs`, `host`, `target`, `thresholds`,
+and for the declared things they apply to (`health_endpoint`, `integrity_rule`, `app_log`, `public_url`, …).
 
 A part the target declares absent skips the checks that need it, and says so in the report.
 """
@@ -38,12 +39,24 @@ def _target_or_usage_error(config: pytest.Config) -> LoadedTarget:
     return target
 
 
+def _over(metafunc: pytest.Metafunc, name: str, values: list, absent: str, ids=None) -> None:
+    """Parametrize `name` over what the target declares; with nothing declared, one skip that says why."""
+    if values:
+        metafunc.parametrize(name, values, ids=ids)
+    else:
+        metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(reason=f"the target declares {absent}"))])
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "health_endpoint" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
+    """Checks that apply to each declared thing (component, rule, log, host, …) run once per thing."""
+    wanted = set(metafunc.fixturenames)
+    if not wanted & PARAMETERS:
+        return
+    spec = _target_or_usage_error(metafunc.config).spec
+    if "health_endpoint" in wanted:
         params = []
         for name, title in COMPONENT_TITLES.items():
-            component = target.spec.component(name)
+            component = spec.component(name)
             if component is None:
                 reason = f"the target declares no {title} ([components.{name}] absent)"
                 params.append(pytest.param(None, id=name, marks=pytest.mark.skip(reason=reason)))
@@ -51,38 +64,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for path, url in zip(component.health, component.health_urls(), strict=True):
                 params.append(pytest.param(HealthEndpoint(name, url), id=f"{name}{path}"))
         metafunc.parametrize("health_endpoint", params)
-    if "integrity_rule" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
+    if "integrity_rule" in wanted:
         metafunc.parametrize(
             "integrity_rule",
-            [pytest.param(r, id=r.name, marks=pytest.mark.level(r.level)) for r in rules(target.spec.integrity)],
+            [pytest.param(r, id=r.name, marks=pytest.mark.level(r.level)) for r in rules(spec.integrity)],
         )
-    if "app_log" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
-        names = [name for name in ("app", "frontend", "alerts") if name in target.spec.logs.declared()]
-        metafunc.parametrize("app_log", names or [pytest.param(None, marks=pytest.mark.skip(
-            reason="the target declares no application log ([logs] app, frontend, alerts)"))])  # fmt: skip
-    if "log_name" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
-        names = list(target.spec.logs.declared())
-        metafunc.parametrize("log_name", names or [pytest.param(None, marks=pytest.mark.skip(
-            reason="the target declares no log ([logs])"))])  # fmt: skip
-    if "endpoint" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
-        metafunc.parametrize("endpoint", target.spec.performance.endpoints)
-    if "batch_job" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
-        metafunc.parametrize("batch_job", target.spec.batch.jobs)
-    if "host_spec" in metafunc.fixturenames:
-        target = _target_or_usage_error(metafunc.config)
+    if "app_log" in wanted:
+        names = [name for name in ("app", "frontend", "alerts") if name in spec.logs.declared()]
+        _over(metafunc, "app_log", names, "no application log ([logs] app, frontend, alerts)")
+    if "log_name" in wanted:
+        _over(metafunc, "log_name", list(spec.logs.declared()), "no log ([logs])")
+    if "public_url" in wanted:
+        _over(metafunc, "public_url", spec.outside.urls, "no public names ([outside] urls)")
+    if "endpoint" in wanted:
+        _over(metafunc, "endpoint", spec.performance.endpoints, "no endpoints to time ([performance] endpoints)")
+    if "batch_job" in wanted:
+        _over(metafunc, "batch_job", spec.batch.jobs, "no nightly jobs ([batch] jobs)")
+    if "host_spec" in wanted:
         role = getattr(metafunc.function, "host_role", None)
-        hosts = [h for h in target.spec.hosts if role is None or role in h.roles]
-        if hosts:
-            metafunc.parametrize("host_spec", hosts, ids=[h.name for h in hosts])
-        else:
-            wanted = f"with role {role!r}" if role else "at all"
-            reason = f"the target declares no host {wanted} ([[hosts]])"
-            metafunc.parametrize("host_spec", [pytest.param(None, marks=pytest.mark.skip(reason=reason))])
+        hosts = [h for h in spec.hosts if role is None or role in h.roles]
+        absent = f"no host {f'with role {role!r}' if role else 'at all'} ([[hosts]])"
+        _over(metafunc, "host_spec", hosts, absent, ids=[h.name for h in hosts])
+
+
+PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
+              "host_spec"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):

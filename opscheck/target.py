@@ -187,6 +187,13 @@ class App(Section):
     instances: Annotated[int, Field(ge=1)] = 1
 
 
+class Outside(Section):
+    """The public names users reach the platform by (the manual's curl -I / nslookup, T6)."""
+
+    urls: list[str] = []
+    resolve_timeout_s: Seconds = 3.0
+
+
 class Tls(Section):
     endpoints: list[str] = []
     ca_bundle: Path | None = None
@@ -249,6 +256,7 @@ class Target(Section):
     performance: Performance = Performance()
     app: App = App()
     tls: Tls = Tls()
+    outside: Outside = Outside()
     thresholds: Thresholds = Thresholds()
     permissions: Permissions = Permissions()
 

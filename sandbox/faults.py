@@ -34,6 +34,7 @@ RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
 T1 = "checks/test_processes.py"
 CACHE = "checks/test_cache.py"
 PERF = "checks/test_performance.py"
+OUTSIDE = "checks/test_outside.py::test_public_name_resolves_and_answers"
 HELD_CONNECTIONS = 38
 STREAM_MAX_AGE_S = 5
 
@@ -430,16 +431,18 @@ CATALOGUE: dict[str, Fault] = {
               {f"{HEALTH}[api/health]": ERROR, f"{HEALTH}[api/api/health]": ERROR,
                f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR,
                f"{T1}::*": ERROR, f"{PERF}::test_*_within_the_response_limit*": WARNING,
-               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING,
+               f"{OUTSIDE}[https://localhost:*/health]": ERROR},
               _stop("api")),
-        Fault("frontend-down", "the front-end process is killed while the API lives", ("D1", "S1", "T1"),
-              {f"{HEALTH}[frontend/api/health]": ERROR, f"{T1}::*": ERROR}, _stop("frontend")),
+        Fault("frontend-down", "the front-end process is killed while the API lives", ("D1", "S1", "T1", "T6"),
+              {f"{HEALTH}[frontend/api/health]": ERROR, f"{T1}::*": ERROR, f"{OUTSIDE}[http://localhost:*/]": ERROR},
+              _stop("frontend")),
         Fault("platform-down", "API and front end both killed: nothing answers users", ("D1",),
               {f"{HEALTH}[api/health]": ERROR, f"{HEALTH}[api/api/health]": ERROR,
                f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR,
                "checks/test_health.py::test_platform_answers_its_users": CRITICAL, f"{T1}::*": ERROR,
                f"{PERF}::test_*_within_the_response_limit*": WARNING,
-               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING, f"{OUTSIDE}[*]": ERROR},
               _stop("api", "frontend")),
         Fault("ml-degraded", "the ML engine reports itself degraded: its model is not loaded", ("D1", "T4"),
               {f"{HEALTH}[ml_engine/api/ml/health]": ERROR,

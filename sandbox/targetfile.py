@@ -103,6 +103,9 @@ samples = 5
 db_pool_max = 8
 instances = 1
 
+[outside]
+urls = ["https://localhost:{p["api"]}/health", "http://localhost:{p["frontend"]}/"]
+
 [tls]
 endpoints = ["127.0.0.1:{p["api"]}"]
 ca_bundle = "{sandbox.tls / "ca.pem"}"

@@ -52,6 +52,9 @@ password_env = "OPSCHECK_DEAD_PW"
 timeout_s = 1.0
 [backups]
 root = "{tmp_path / "no-backups"}"
+[outside]
+urls = ["http://opscheck-selftest.invalid/"]
+resolve_timeout_s = 2
 """
     )
     started = time.monotonic()
@@ -70,6 +73,7 @@ root = "{tmp_path / "no-backups"}"
     assert f"127.0.0.1:{closed_port}/api/health is not healthy: cannot connect" in run.output
     assert f"PostgreSQL at 127.0.0.1:{black_hole}/miraikakaku:" in run.output
     assert f"Redis at 127.0.0.1:{closed_port}" in run.output
+    assert "DNS at opscheck-selftest.invalid: does not resolve" in run.output  # RFC 6761: .invalid never does
     assert f"backup store at {tmp_path / 'no-backups'}: no such directory" in run.output
     skipped = [c for c in run.summary["checks"] if c["outcome"] == "skipped"]
     health = "checks/test_health.py::test_component_reports_healthy["

@@ -27,12 +27,22 @@ ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20
 
 
+_last_stamp: list = [b"", None]  # lines of one second share a stamp: parse it once
+
+
 def access_time(line: bytes) -> float | None:
     """Epoch seconds of an nginx access-log line: `… [29/Nov/2026:08:00:00 +0000] …`."""
     start = line.find(b"[")
     if start < 0 or len(line) < start + 27:
         return None
     stamp = line[start + 1 : start + 27]
+    if stamp == _last_stamp[0]:
+        return _last_stamp[1]
+    _last_stamp[0], _last_stamp[1] = stamp, _parse_stamp(stamp)
+    return _last_stamp[1]
+
+
+def _parse_stamp(stamp: bytes) -> float | None:
     try:
         sign = 1 if stamp[21:22] == b"+" else -1
         offset = sign * (int(stamp[22:24]) * 3600 + int(stamp[24:26]) * 60)
@@ -144,7 +154,17 @@ class LogFile:
         self.time_of = time_of
 
     def lines(self, since: float, until: float | None = None) -> Iterator[bytes]:
-        """Lines stamped in [since, until), oldest first; unstamped lines go with the line before them."""
+        """Lines stamped in [since, until), oldest first, without their newline."""
+        for block in self.blocks(since, until):
+            yield from block
+
+    def blocks(self, since: float, until: float | None = None) -> Iterator[list[bytes]]:
+        """The same lines in blocks of about a megabyte: callers that count can work a block at a time.
+
+        Time stamps are read only at the window's edges: logs are time-ordered, so every line
+        between the first one inside the window and the block that reaches `until` is inside.
+        An unstamped line (a traceback's continuation) goes with the line before it.
+        """
         files = family(self.path)
         if not files:
             raise ProbeError(f"{self.name} log", str(self.path), "no such file (nor any rotation of it)")
@@ -152,24 +172,59 @@ class LogFile:
             try:
                 if file.stat().st_mtime < since:
                     continue
-                yield from self._read(file, since, until)
+                for block in self._blocks(file, since, until):
+                    if block is None:
+                        return
+                    yield block
             except OSError as exc:
                 raise ProbeError(f"{self.name} log", str(file), exc.strerror or str(exc)) from None
 
-    def _read(self, file: Path, since: float, until: float | None) -> Iterator[bytes]:
+    def _blocks(self, file: Path, since: float, until: float | None) -> Iterator[list[bytes] | None]:
+        """Blocks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
         compressed = file.suffix == ".gz"
         with gzip.open(file, "rb") if compressed else open(file, "rb") as handle:
             if not compressed:
                 handle.seek(seek_to(handle, file.stat().st_size, since, self.time_of))  # type: ignore[arg-type]
-            inside = False
-            for line in handle:
-                when = self.time_of(line)
-                if when is not None:
-                    if until is not None and when >= until:
-                        return
-                    inside = when >= since
-                if inside:
-                    yield line
+            carry, opened = b"", False
+            while True:
+                data = handle.read(CHUNK)
+                if not data:
+                    lines = [carry] if carry else []
+                else:
+                    data = carry + data
+                    cut = data.rfind(b"\n") + 1
+                    lines, carry = data[: cut - 1].split(b"\n") if cut else [], data[cut:]
+                if not opened:
+                    lines, opened = self._from(lines, since)
+                if until is not None and lines and self._last_time(lines) >= until:
+                    yield self._before(lines, until)
+                    yield None
+                    return
+                if lines:
+                    yield lines
+                if not data:
+                    return
+
+    def _from(self, lines: list[bytes], since: float) -> tuple[list[bytes], bool]:
+        for index, line in enumerate(lines):
+            when = self.time_of(line)
+            if when is not None and when >= since:
+                return lines[index:], True
+        return [], False
+
+    def _before(self, lines: list[bytes], until: float) -> list[bytes]:
+        for index, line in enumerate(lines):
+            when = self.time_of(line)
+            if when is not None and when >= until:
+                return lines[:index]
+        return lines
+
+    def _last_time(self, lines: list[bytes]) -> float:
+        for line in reversed(lines):
+            when = self.time_of(line)
+            if when is not None:
+                return when
+        return float("-inf")
 
     def newest_time(self) -> float | None:
         """The stamp of the last stamped line of the live file (read from its end)."""

@@ -1,0 +1,36 @@
+"""Database benchmarks: all of D4's rules against one sequential count(*) of the same table."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import psycopg
+
+from opscheck.integrity import parameters, rules, violations_query
+from opscheck.target import LoadedTarget
+
+
+def integrity(target: LoadedTarget) -> dict[str, str]:
+    spec = target.spec.postgres
+    assert spec is not None
+    with psycopg.connect(
+        host=spec.host, port=spec.port, dbname=spec.dbname, user=spec.user,
+        password=target.secret(spec.password_env), autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute("SET max_parallel_workers_per_gather = 0")  # both sides on one core, like for like
+        rows = conn.execute("SELECT count(*) FROM stock_prices").fetchone()[0]
+        started = time.perf_counter()
+        conn.execute("SELECT count(*) FROM stock_prices").fetchone()
+        count_s = time.perf_counter() - started
+        params = parameters(datetime.now(target.spec.zone()).date(), target.spec.integrity)
+        timings = {}
+        for rule in rules(target.spec.integrity):
+            started = time.perf_counter()
+            conn.execute(violations_query(rule, 5), params).fetchall()
+            timings[rule.name] = time.perf_counter() - started
+    total = sum(timings.values())
+    result = {"stock_prices rows": f"{rows:,}", "SELECT count(*) (one sequential scan)": f"{count_s * 1000:.0f} ms"}
+    result.update({f"rule {name}": f"{seconds * 1000:.0f} ms" for name, seconds in timings.items()})
+    result["all rules / count(*)"] = f"{total / count_s:.1f}×"
+    return result
