@@ -526,7 +526,7 @@ CATALOGUE: dict[str, Fault] = {
         Fault("price-jump", "one day of META's close and high tripled", ("D4",),
               {f"{RULE}[no_implausible_jumps]": WARNING},
               _sql("stock_prices", f"UPDATE stock_prices SET close = close * 3, high = high * 3"
-                   f" WHERE id = {_one_row('META', 30)}"), _restore_tables),
+                   f" WHERE id = {_one_row('META', 15)}"), _restore_tables),
         Fault("symbol-vanished", "every row of JPM deleted", ("D4",),
               {"checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup": CRITICAL},
               _sql("stock_prices", "DELETE FROM stock_prices WHERE symbol = 'JPM'"), _restore_tables),
