@@ -5,11 +5,12 @@ two rules past any sane statement timeout. So the built-ins read the table once,
 per-symbol profile (row count, first and last day, sums of the day numbers, counts of bad
 rows), and compare it with the trading-day calendar; example rows are fetched only for the
 symbols that break a rule. Day-over-day jumps need consecutive rows, so they are checked
-over the recent days, the ones no earlier run has seen, in an index-ordered pass.
+over the recent days (the ones no earlier run has seen), symbol by symbol through the index.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -22,11 +23,11 @@ JUMP_WINDOW_DAYS = 45
 
 PROFILE = """
 SELECT symbol, count(*) AS rows, min(date) AS first, max(date) AS last,
-       sum((date - DATE '2000-01-03')::bigint) AS day_sum,
-       sum(((date - DATE '2000-01-03')::bigint) ^ 2) AS day_square_sum,
-       count(*) FILTER (WHERE low > high OR open NOT BETWEEN low AND high OR close NOT BETWEEN low AND high)
-         AS ohlc_bad,
-       count(*) FILTER (WHERE open <= 0 OR high <= 0 OR low <= 0 OR close <= 0 OR volume < 0) AS non_positive
+       sum(date - DATE '2000-01-03') AS day_sum,  -- integer sums (day numbers and squares < 2^31): cheap
+       sum((date - DATE '2000-01-03') * (date - DATE '2000-01-03')) AS day_square_sum,
+       count(*) FILTER (WHERE greatest(open, close) > high OR least(open, close) < low) AS ohlc_bad,
+       -- where low <= open, close <= high holds, every price is positive exactly when low is
+       count(*) FILTER (WHERE low <= 0 OR volume < 0) AS non_positive
 FROM stock_prices GROUP BY symbol
 """
 
@@ -38,7 +39,7 @@ class SymbolProfile:
     first: date
     last: date
     day_sum: int
-    day_square_sum: float
+    day_square_sum: int
     ohlc_bad: int
     non_positive: int
 
@@ -84,14 +85,18 @@ class RuleContext:
         return self._profiles
 
 
-def trading_days(first: date, last: date, integrity: Integrity) -> list[int]:
-    """Day numbers of the trading days in [first, last]: weekdays less the target's holidays."""
-    days, day = [], first
-    while day <= last:
-        if day.weekday() < 5 and day not in integrity.holidays:
-            days.append((day - EPOCH).days)
-        day += timedelta(days=1)
-    return days
+@functools.cache
+def _calendar_profile(first: date, last: date, holidays: tuple[date, ...]) -> tuple[int, int, int]:
+    """(count, sum, sum of squares) of the trading days' numbers: what a complete symbol's profile shows.
+
+    Symbols share a few ranges, so this is computed a few times, not once per symbol.
+    """
+    days = [
+        (day - EPOCH).days
+        for offset in range((last - first).days + 1)
+        if (day := first + timedelta(days=offset)).weekday() < 5 and day not in holidays
+    ]
+    return len(days), sum(days), sum(d * d for d in days)
 
 
 @dataclass(frozen=True)
@@ -114,19 +119,17 @@ class ProfileRule:
 
     def _suspect(self, p: SymbolProfile, context: RuleContext) -> bool:
         if self.name in ("duplicate_rows", "no_missing_trading_days"):
-            expected = trading_days(p.first, p.last, context.integrity)
             # The same count and the same sums of day numbers and of their squares: each trading day once.
-            return (p.rows, p.day_sum, p.day_square_sum) != (
-                len(expected),
-                sum(expected),
-                float(sum(d * d for d in expected)),
-            )
+            holidays = tuple(sorted(context.integrity.holidays))
+            return (p.rows, p.day_sum, p.day_square_sum) != _calendar_profile(p.first, p.last, holidays)
         if self.name == "ohlc_consistent":
             return p.ohlc_bad > 0
         if self.name == "positive_prices":
-            return p.non_positive > 0
+            return p.non_positive > 0 or p.ohlc_bad > 0  # an inconsistent row may hide a bad price
         if self.name == "symbols_up_to_date":
             return p.last < context.last_complete_day
+        if self.name == "no_implausible_jumps":
+            return p.last >= context.last_complete_day - timedelta(days=JUMP_WINDOW_DAYS)  # has recent days
         raise ValueError(f"no built-in rule {self.name}")
 
 
@@ -186,15 +189,17 @@ BUILT_IN: list[Rule] = [
         " WHERE extract(isodow FROM d) < 6 AND NOT d::date = ANY(%(holidays)s::date[])"
         " AND NOT EXISTS (SELECT 1 FROM stock_prices s WHERE s.symbol = p.symbol AND s.date = d::date)",
     ),
-    SqlRule(
+    ProfileRule(
         "no_implausible_jumps",
         f"no close moved more than the target's limit from the day before (the last {JUMP_WINDOW_DAYS} days)",
         "warning", "compare the day with the provider; a split or a bad tick needs correcting",
-        # Ordered as the index (symbol, date DESC) is, so PostgreSQL reads it in order and sorts nothing.
-        "SELECT symbol, date, close, older_close, round(100 * (close / older_close - 1), 1) AS move_percent"
-        " FROM (SELECT symbol, date, close, lead(close) OVER (PARTITION BY symbol ORDER BY date DESC)"
-        f"   AS older_close FROM stock_prices WHERE date > %(last_complete_day)s - {JUMP_WINDOW_DAYS + 1}) AS moves"
-        " WHERE older_close > 0 AND abs(close / older_close - 1) * 100 > %(max_daily_move_percent)s",
+        # Symbol by symbol, each a range scan of the (symbol, date DESC) index: no pass over the whole table.
+        "SELECT s.symbol, m.date, m.close, m.older_close, round(100 * (m.close / m.older_close - 1), 1)"
+        " AS move_percent FROM unnest(%(symbols)s::text[]) AS s(symbol), LATERAL ("
+        "   SELECT date, close, lead(close) OVER (ORDER BY date DESC) AS older_close FROM stock_prices p"
+        f"   WHERE p.symbol = s.symbol AND p.date > %(last_complete_day)s - {JUMP_WINDOW_DAYS + 1}"
+        "   ORDER BY date DESC) AS m"
+        " WHERE m.older_close > 0 AND abs(m.close / m.older_close - 1) * 100 > %(max_daily_move_percent)s",
     ),
 ]  # fmt: skip
 
