@@ -109,6 +109,8 @@ class Host(Section):
     # What must be listening (tcp://ADDRESS:PORT) and running (a command-line substring) there (T1).
     listens: list[str] = []
     processes: list[str] = []
+    # Where the platform keeps data, logs and backups on this host: T3 watches their file systems.
+    disk_paths: list[Path] = []
 
 
 class Logs(Section):
@@ -218,6 +220,8 @@ class Thresholds(Section):
     accuracy_alarm_percent: Percent = 60.0
     db_connections_percent: Percent = 80.0
     redis_memory_percent: Percent = 90.0
+    disk_percent: Percent = 90.0  # a watched file system fuller than this: WARNING
+    disk_critical_percent: Percent = 95.0  # fuller than this: ERROR (writes are about to fail)
     log_error_lines: Annotated[int, Field(ge=0)] = 20  # ERROR lines per log in the daily window: WARNING above
     log_critical_lines: Annotated[int, Field(ge=0)] = 0  # CRITICAL lines: ERROR above
     activity_drop_percent: Percent = 50.0  # traffic below (100 - this) % of a day / a week before: WARNING

@@ -299,6 +299,24 @@ def _truncate_logs(sandbox: Sandbox) -> None:
     _log_sizes_file(sandbox).unlink()
 
 
+# --- disk --------------------------------------------------------------------------------------
+
+
+def _fill_data_volume(sandbox: Sandbox, state: State) -> None:
+    """Fill the platform's data volume to 97 %: the next big write fails."""
+    if not state.data_mount:
+        raise SandboxError("this sandbox has no data volume to fill: mounting one needs root")
+    total = shutil.disk_usage(state.data_mount).total
+    used = shutil.disk_usage(state.data_mount).used
+    with open(Path(state.data_mount) / "filler", "wb") as out:
+        out.write(b"\0" * max(0, int(total * 0.97) - used))
+
+
+def _empty_data_volume(sandbox: Sandbox, state: State) -> None:
+    if state.data_mount:
+        (Path(state.data_mount) / "filler").unlink(missing_ok=True)
+
+
 # --- files ---------------------------------------------------------------------------------------
 
 
@@ -563,6 +581,9 @@ CATALOGUE: dict[str, Fault] = {
               ("T2", "D7", "D8", "D10"),
               {"checks/test_logs.py::test_log_is_present_and_being_written[access]": WARNING,
                "checks/test_traffic.py::*": DECLARED}, _set_aside_access_log, _put_back_access_log),
+        Fault("disk-nearly-full", "the platform's data volume filled to 97 %", ("T3",),
+              {"checks/test_resources.py::test_disks_have_room[sandbox]": ERROR}, _fill_data_volume,
+              _empty_data_volume),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
               _set_aside_plans, _put_back_plans),

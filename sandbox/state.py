@@ -36,6 +36,7 @@ class State:
     ports: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     pg_dir: str = ""
+    data_mount: str = ""  # the platform's own small data volume (a tmpfs), when we may mount one
     started_at: str = ""
 
 
@@ -85,6 +86,10 @@ class Sandbox:
     @property
     def tls(self) -> Path:
         return self.root / "tls"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
 
     @property
     def plans(self) -> Path:

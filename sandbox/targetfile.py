@@ -69,6 +69,7 @@ listens = ["tcp://127.0.0.1:{p["api"]}", "tcp://127.0.0.1:{p["frontend"]}", "tcp
            "tcp://127.0.0.1:{p["redis"]}"]
 processes = ["sandbox.platform.serve api {root}", "sandbox.platform.serve frontend {root}",
              "sandbox.platform.serve streaming {root}", "sandbox.platform.serve monitoring {root}"]
+disk_paths = [{f'"{state.data_mount}"' if state.data_mount else ""}]
 
 [logs]
 app = "{root / "logs" / "api.log"}"
