@@ -130,6 +130,34 @@ def hold(root: str, count: int) -> None:
         time.sleep(60)
 
 
+# --- files set aside ---------------------------------------------------------------------------
+
+
+def _set_aside(name: str, pick: Callable[[Sandbox], list[Path]]) -> Callable[[Sandbox, State], None]:
+    """Move what `pick` names out of the platform's sight (a job that never ran, a file that went missing)."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        aside = sandbox.root / "faults" / name
+        aside.mkdir(parents=True, exist_ok=True)
+        for path in pick(sandbox):
+            path.rename(aside / path.name)
+
+    return inject
+
+
+def _put_back(name: str, home: Callable[[Sandbox], Path]) -> Callable[[Sandbox, State], None]:
+    def heal(sandbox: Sandbox, state: State) -> None:
+        aside = sandbox.root / "faults" / name
+        if aside.is_dir():
+            for path in aside.iterdir():
+                if (home(sandbox) / path.name).is_file():
+                    (home(sandbox) / path.name).unlink()  # what was written while it was away
+                path.rename(home(sandbox) / path.name)
+            aside.rmdir()
+
+    return heal
+
+
 # --- the database's contents ----------------------------------------------------------------
 
 FAULT_SCHEMA = "opscheck_faults"
@@ -259,22 +287,6 @@ def _append_requests(status: int, count: int, clients: int) -> Callable[[Sandbox
     return inject
 
 
-def _set_aside_access_log(sandbox: Sandbox, state: State) -> None:
-    aside = sandbox.root / "faults" / "access-log"
-    aside.mkdir(parents=True, exist_ok=True)
-    for log in sandbox.logs.glob("access.log*"):
-        log.rename(aside / log.name)
-
-
-def _put_back_access_log(sandbox: Sandbox, state: State) -> None:
-    aside = sandbox.root / "faults" / "access-log"
-    if aside.is_dir():
-        for log in aside.iterdir():
-            (sandbox.logs / log.name).unlink(missing_ok=True)  # what was written while it was away
-            log.rename(sandbox.logs / log.name)
-        aside.rmdir()
-
-
 def _log_sizes_file(sandbox: Sandbox) -> Path:
     return sandbox.root / "faults-logs.json"
 
@@ -320,21 +332,6 @@ def _empty_data_volume(sandbox: Sandbox, state: State) -> None:
 # --- files ---------------------------------------------------------------------------------------
 
 
-def _set_aside_plans(sandbox: Sandbox, state: State) -> None:
-    aside = sandbox.root / "faults" / "plans"
-    aside.mkdir(parents=True, exist_ok=True)
-    for plan in sandbox.plans.iterdir():
-        plan.rename(aside / plan.name)
-
-
-def _put_back_plans(sandbox: Sandbox, state: State) -> None:
-    aside = sandbox.root / "faults" / "plans"
-    if aside.is_dir():
-        for plan in aside.iterdir():
-            plan.rename(sandbox.plans / plan.name)
-        aside.rmdir()
-
-
 # --- backups -----------------------------------------------------------------------------------
 
 
@@ -367,22 +364,6 @@ def _restore_originals(fault: str) -> Callable[[Sandbox, State], None]:
         shutil.rmtree(kept)
 
     return heal
-
-
-def _set_aside_latest_daily(sandbox: Sandbox, state: State) -> None:
-    """The daily job stopped two nights ago: its two newest sets never happened."""
-    aside = sandbox.root / "faults" / "backup-stale"
-    aside.mkdir(parents=True, exist_ok=True)
-    for folder in _latest_sets(sandbox, "daily", 2):
-        folder.rename(aside / folder.name)
-
-
-def _put_back_daily(sandbox: Sandbox, state: State) -> None:
-    aside = sandbox.root / "faults" / "backup-stale"
-    if aside.is_dir():
-        for folder in aside.iterdir():
-            folder.rename(sandbox.backups_local / folder.name)
-        aside.rmdir()
 
 
 def _drop_config_archive(sandbox: Sandbox, state: State) -> None:
@@ -491,7 +472,9 @@ CATALOGUE: dict[str, Fault] = {
         Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
               {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_holder),
         Fault("backup-stale", "the daily backup job stopped two nights ago", ("D5", "B1"),
-              {f"{BACKUPS}::test_latest_backup_is_fresh[daily]": ERROR}, _set_aside_latest_daily, _put_back_daily),
+              {f"{BACKUPS}::test_latest_backup_is_fresh[daily]": ERROR},
+              _set_aside("backup-stale", lambda sb: _latest_sets(sb, "daily", 2)),
+              _put_back("backup-stale", lambda sb: sb.backups_local)),
         Fault("backup-incomplete", "the latest daily set lacks its config archive", ("D5", "B2"),
               {f"{BACKUPS}::test_latest_backup_holds_every_part[daily]": ERROR}, _drop_config_archive,
               _restore_originals("backup-incomplete")),
@@ -580,13 +563,15 @@ CATALOGUE: dict[str, Fault] = {
         Fault("access-log-missing", "access logging broken: the log and its rotations gone, nothing written",
               ("T2", "D7", "D8", "D10"),
               {"checks/test_logs.py::test_log_is_present_and_being_written[access]": WARNING,
-               "checks/test_traffic.py::*": DECLARED}, _set_aside_access_log, _put_back_access_log),
+               "checks/test_traffic.py::*": DECLARED},
+              _set_aside("access-log", lambda sb: list(sb.logs.glob("access.log*"))),
+              _put_back("access-log", lambda sb: sb.logs)),
         Fault("disk-nearly-full", "the platform's data volume filled to 97 %", ("T3",),
               {"checks/test_resources.py::test_disks_have_room[sandbox]": ERROR}, _fill_data_volume,
               _empty_data_volume),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
-              _set_aside_plans, _put_back_plans),
+              _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans)),
     ]
 }  # fmt: skip
 
