@@ -176,7 +176,11 @@ def _operator() -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_report_title(report) -> None:
-    report.title = "opscheck run"
+    """What an operator needs first: against what, and which part of the manual."""
+    config = report.config
+    target = loaded_target(config)
+    selection = config.option.markexpr or "all checks"
+    report.title = f"opscheck: {target.spec.name if target else '?'} — {selection}"
 
 
 @pytest.hookimpl(optionalhook=True)
