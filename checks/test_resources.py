@@ -5,6 +5,7 @@ import shlex
 import pytest
 
 from opscheck.levels import Level, fail_at
+from opscheck.probes import resources
 
 
 @pytest.mark.daily
@@ -33,3 +34,34 @@ def test_disks_have_room(host, host_spec, thresholds):
     if worst > thresholds.disk_critical_percent:
         fail_at(Level.ERROR, f"{found} (above {thresholds.disk_critical_percent:g} %: writes will fail). {remedy}")
     fail_at(Level.WARNING, f"{found} (limit {thresholds.disk_percent:g} %). {remedy}")
+
+
+def _watched(host_spec):
+    if not host_spec.watch_resources:
+        pytest.skip(f"the target does not watch CPU and memory on {host_spec.name} ([[hosts]] watch_resources)")
+
+
+@pytest.mark.daily
+@pytest.mark.intraday
+@pytest.mark.checklist("D6", "T3")
+@pytest.mark.level("warning")
+def test_cpu_under_limit(host, host_spec, target, thresholds):
+    _watched(host_spec)
+    usage = resources.cpu(host, host_spec.cgroup, target.spec.performance.cpu_sample_s)
+    assert usage.percent <= thresholds.cpu_percent, (
+        f"CPU on {host_spec.name} is {usage.percent:.0f} % ({usage.detail}; limit {thresholds.cpu_percent:g} %). "
+        "Manual (WARNING, CPU使用率 > 80%): htop for the busiest process; consider load balancing or scaling up"
+    )
+
+
+@pytest.mark.daily
+@pytest.mark.intraday
+@pytest.mark.checklist("D6", "T3")
+@pytest.mark.level("warning")
+def test_memory_under_limit(host, host_spec, thresholds):
+    _watched(host_spec)
+    usage = resources.memory(host, host_spec.cgroup)
+    assert usage.percent <= thresholds.memory_percent, (
+        f"memory on {host_spec.name} is {usage.percent:.0f} % used ({usage.detail}; limit "
+        f"{thresholds.memory_percent:g} %). Manual (WARNING, メモリ使用率 > 85%): free -h; find the process that grows"
+    )

@@ -111,6 +111,10 @@ class Host(Section):
     processes: list[str] = []
     # Where the platform keeps data, logs and backups on this host: T3 watches their file systems.
     disk_paths: list[Path] = []
+    # D6: CPU and memory are judged inside this cgroup (a container's view: its quota, its limit), given
+    # relative to /sys/fs/cgroup (v1 or v2); without one, the whole machine. `watch_resources = false` skips.
+    cgroup: str | None = None
+    watch_resources: bool = True
 
 
 class Logs(Section):
@@ -180,6 +184,7 @@ class Performance(Section):
     endpoints: list[str] = ["/api/predictions/AAPL", "/api/stock_prices/AAPL", "/api/health"]
     prediction_path: str = "/api/predictions/AAPL"
     samples: Annotated[int, Field(ge=3, le=1000)] = 10
+    cpu_sample_s: Annotated[float, Field(gt=0, le=60)] = 2.0  # D6: CPU is averaged over this long
 
 
 class App(Section):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import lifecycle, postgres, traffic
+from sandbox import cgroup, lifecycle, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -311,6 +311,38 @@ def _truncate_logs(sandbox: Sandbox) -> None:
     _log_sizes_file(sandbox).unlink()
 
 
+# --- CPU and memory, inside the sandbox's cgroup ------------------------------------------------
+
+CPU_HOG = "while True: pass"
+# Wait to be moved into the cgroup, then take and touch the memory (untouched pages are not charged).
+MEMORY_HOG = (
+    "import pathlib, sys, time; time.sleep(0.5); hog = b'\\x01' * int(sys.argv[1]); "
+    "pathlib.Path(sys.argv[2]).touch(); time.sleep(86400)"
+)
+
+
+def _hog(fault: str) -> Callable[[Sandbox, State], None]:
+    def inject(sandbox: Sandbox, state: State) -> None:
+        if not state.cgroup:
+            raise SandboxError("this sandbox has no cgroup of its own to load: making one needs root")
+        marker = sandbox.run_logs / "hogged"
+        if fault == "cpu-hog":
+            command = [sys.executable, "-c", CPU_HOG]
+        else:
+            used, limit = cgroup.memory_in_use(state.cgroup)
+            command = [sys.executable, "-c", MEMORY_HOG, str(int(limit * 0.93) - used), str(marker)]
+        env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
+        pid = lifecycle.contain(sandbox, spawn(command, sandbox.run_logs / f"fault-{fault}.out", env=env))
+        _remember(sandbox, fault, {"pid": pid})
+        deadline = time.monotonic() + 30
+        while fault == "memory-hog" and not marker.exists():
+            if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
+                raise SandboxError(f"the memory hog did not take its memory: see {sandbox.run_logs}")
+            time.sleep(0.1)
+
+    return inject
+
+
 # --- disk --------------------------------------------------------------------------------------
 
 
@@ -414,11 +446,9 @@ def _flag(sandbox: Sandbox, state: State) -> None:
     """Nothing to do here: the service reads faults.json, where `inject` records every active fault."""
 
 
-def _stop_holder(sandbox: Sandbox, state: State) -> None:
-    info = _active(sandbox).get("pg-connections-exhausted", {})
-    if "pid" in info:
-        stop_process(info["pid"], str(sandbox.root))
-    (sandbox.root / "run" / "held").unlink(missing_ok=True)
+def _stop_fault_process(sandbox: Sandbox, state: State) -> None:
+    """Heal of every fault that runs a process of its own (recorded as its pid in faults.json)."""
+    stop_fault_processes(sandbox)
 
 
 ERROR, CRITICAL, WARNING = "error", "critical", "warning"
@@ -470,7 +500,7 @@ CATALOGUE: dict[str, Fault] = {
                "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
               _stop_postgres),
         Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
-              {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_holder),
+              {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_fault_process),
         Fault("backup-stale", "the daily backup job stopped two nights ago", ("D5", "B1"),
               {f"{BACKUPS}::test_latest_backup_is_fresh[daily]": ERROR},
               _set_aside("backup-stale", lambda sb: _latest_sets(sb, "daily", 2)),
@@ -569,6 +599,12 @@ CATALOGUE: dict[str, Fault] = {
         Fault("disk-nearly-full", "the platform's data volume filled to 97 %", ("T3",),
               {"checks/test_resources.py::test_disks_have_room[sandbox]": ERROR}, _fill_data_volume,
               _empty_data_volume),
+        Fault("cpu-hog", "a runaway process uses all the CPU the platform's cgroup may use", ("D6", "T3"),
+              {"checks/test_resources.py::test_cpu_under_limit[sandbox]": WARNING}, _hog("cpu-hog"),
+              _stop_fault_process),
+        Fault("memory-hog", "a leaking process holds 93 % of the platform's memory limit", ("D6", "T3"),
+              {"checks/test_resources.py::test_memory_under_limit[sandbox]": WARNING}, _hog("memory-hog"),
+              _stop_fault_process),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
               _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans)),
@@ -636,7 +672,11 @@ def _restart_what_is_down(sandbox: Sandbox, state: State) -> None:
 
 
 def stop_fault_processes(sandbox: Sandbox) -> None:
-    _stop_holder(sandbox, State())
+    for info in _active(sandbox).values():
+        if "pid" in info:
+            stop_process(info["pid"], str(sandbox.root))
+    for marker in ("held", "hogged"):
+        (sandbox.run_logs / marker).unlink(missing_ok=True)
 
 
 if __name__ == "__main__" and sys.argv[1] == "hold":

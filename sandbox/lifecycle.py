@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from sandbox import backup, data, postgres, traffic
+from sandbox import backup, cgroup, data, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
@@ -68,6 +69,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     make_ca_and_server(sandbox.tls)
     _write_config(sandbox)
     state.data_mount = _mount_data_volume(sandbox)
+    state.cgroup = cgroup.create("opscheck-sandbox-" + hashlib.sha1(str(sandbox.root).encode()).hexdigest()[:10])
     sandbox.write_state(state)
     state.pg_dir = str(postgres.make_cluster_dir())
     sandbox.write_state(state)
@@ -116,7 +118,15 @@ def start_service(sandbox: Sandbox, name: str) -> int:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     command = [sys.executable, "-m", "sandbox.platform.serve", name, str(sandbox.root)]
-    return spawn(command, sandbox.run_logs / f"{name}.out", env=env)
+    return contain(sandbox, spawn(command, sandbox.run_logs / f"{name}.out", env=env))
+
+
+def contain(sandbox: Sandbox, pid: int) -> int:
+    """Put a process of the platform into the sandbox's cgroup (where it has one)."""
+    state = sandbox.read_state()
+    if state is not None and state.cgroup:
+        cgroup.join(state.cgroup, pid)
+    return pid
 
 
 def start_redis(sandbox: Sandbox, port: int) -> int:
@@ -130,7 +140,8 @@ def start_redis(sandbox: Sandbox, port: int) -> int:
         f"logfile {folder / 'redis.log'}\n"
     )
     conf.chmod(0o600)
-    return spawn([shutil.which("redis-server") or "redis-server", str(conf)], sandbox.run_logs / "redis.out")
+    return contain(sandbox, spawn([shutil.which("redis-server") or "redis-server", str(conf)],
+                                  sandbox.run_logs / "redis.out"))  # fmt: skip
 
 
 def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], rows: int, now: datetime) -> None:
@@ -266,6 +277,8 @@ def _down_unlocked(sandbox: Sandbox) -> bool:
         postgres.remove(pg_dir)
     if state.data_mount:
         subprocess.run(["umount", state.data_mount], capture_output=True, timeout=30)
+    if state.cgroup:
+        cgroup.remove(state.cgroup)
     sandbox.state_file.unlink(missing_ok=True)
     return True
 

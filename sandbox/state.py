@@ -37,6 +37,7 @@ class State:
     pids: dict[str, int] = field(default_factory=dict)
     pg_dir: str = ""
     data_mount: str = ""  # the platform's own small data volume (a tmpfs), when we may mount one
+    cgroup: str = ""  # the platform's own cgroup (half a CPU, 1 GiB), when we may make one
     started_at: str = ""
 
 

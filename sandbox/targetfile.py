@@ -70,6 +70,7 @@ listens = ["tcp://127.0.0.1:{p["api"]}", "tcp://127.0.0.1:{p["frontend"]}", "tcp
 processes = ["sandbox.platform.serve api {root}", "sandbox.platform.serve frontend {root}",
              "sandbox.platform.serve streaming {root}", "sandbox.platform.serve monitoring {root}"]
 disk_paths = [{f'"{state.data_mount}"' if state.data_mount else ""}]
+{f'cgroup = "{state.cgroup}"' if state.cgroup else "watch_resources = false  # no cgroup of its own (needs root)"}
 
 [logs]
 app = "{root / "logs" / "api.log"}"
@@ -99,6 +100,7 @@ model_max_age_hours = 26
 endpoints = ["/api/predictions/AAPL", "/api/stock_prices/AAPL", "/api/health"]
 prediction_path = "/api/predictions/AAPL"
 samples = 5
+cpu_sample_s = 1.0
 
 [app]
 db_pool_max = 8
