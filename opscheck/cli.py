@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from opscheck import audit
 from opscheck.errors import OpscheckError
 from opscheck.target import COMPONENT_TITLES, load_target
 
@@ -23,14 +26,44 @@ def main(argv: list[str] | None = None) -> int:
     targets = commands.add_parser("targets", help="target files").add_subparsers(dest="action", required=True)
     check = targets.add_parser("check", help="validate a target file without running any check")
     check.add_argument("file", type=Path)
+    trail = commands.add_parser("audit", help="the audit trail of runs").add_subparsers(dest="action", required=True)
+    for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs")):
+        sub = trail.add_parser(action, help=text)
+        sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)
     try:
+        if args.command == "audit":
+            return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         return _targets_check(args.file)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
         return 2
+
+
+def _audit_verify(reports: Path) -> int:
+    checked, findings = audit.verify(reports)
+    for finding in findings:
+        print(f"TAMPERED {finding}")
+    print(
+        f"{reports / audit.CHAIN}: {checked} record(s); "
+        + ("intact" if not findings else f"{len(findings)} problem(s)")
+    )
+    return 1 if findings else 0
+
+
+def _audit_list(reports: Path) -> int:
+    chain = reports / audit.CHAIN
+    if not chain.exists():
+        print(f"no audit chain at {chain}")
+        return 1
+    for line in chain.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        failed = ", ".join(f"{n} {lv}" for lv, n in (record.get("failed_by_level") or {}).items()) or "no failure"
+        print(f"{record.get('finished', '')[:19]}  {record.get('target')!s:12} {record.get('selection') or 'all'!s:18}"
+              f" exit {record.get('exit_status')}  {failed}  {record.get('run_id')}")  # fmt: skip
+    return 0
 
 
 def _targets_check(path: Path) -> int:

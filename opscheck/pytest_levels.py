@@ -140,7 +140,7 @@ class Verdict:
         levels = [failed_level(r) for r in self.failures]
         return max((lv for lv in levels if lv is not None), default=None)
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)  # first: the run record and the reports must see the final status
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         unlevelled = [r for r in self.failures if failed_level(r) is None]
         if exitstatus == pytest.ExitCode.TESTS_FAILED and self.failures and not unlevelled:

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import __version__
+from opscheck import __version__, audit
+from opscheck.audit import REPORTS_ENV
 from opscheck.catalogue import catalogue
 from opscheck.pytest_levels import checklist_ids, declared_level, failed_level
 from opscheck.pytest_target import loaded_target
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
-REPORTS_ENV = "OPSCHECK_REPORTS_DIR"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -146,6 +146,12 @@ class RunRecord:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         terminalreporter.write_line(f"Run record: {self.run_dir}/ (report.html, junit.xml, summary.json)")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Seal the run into the audit chain once every file is written (reports write at session finish)."""
+        summary = self.run_dir / "summary.json"
+        if summary.exists():
+            audit.record_run(self.run_dir.parent, self.run_dir, json.loads(summary.read_text(encoding="utf-8")))
 
 
 @pytest.hookimpl(optionalhook=True)

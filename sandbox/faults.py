@@ -101,10 +101,12 @@ def _hold_connections(sandbox: Sandbox, state: State) -> None:
     command = [sys.executable, "-m", "sandbox.faults", "hold", str(sandbox.root), str(HELD_CONNECTIONS)]
     pid = spawn(command, sandbox.run_logs / "fault-hold.out", env={**os.environ, "SANDBOX_DIR": str(sandbox.root)})
     _remember(sandbox, "pg-connections-exhausted", {"pid": pid})
-    deadline = time.monotonic() + 20
-    while not (sandbox.root / "run" / "held").exists():
+    deadline = time.monotonic() + 40
+    while not (sandbox.run_logs / "held").exists():
         if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
-            raise SandboxError(f"could not hold connections: see {sandbox.run_logs / 'fault-hold.out'}")
+            said = (sandbox.run_logs / "fault-hold.out").read_text().strip().splitlines()[-3:]
+            alive = "still running" if is_ours(pid, str(sandbox.root)) else "gone"
+            raise SandboxError(f"could not hold connections (helper {alive}): {' | '.join(said) or 'said nothing'}")
         time.sleep(0.05)
 
 
@@ -114,18 +116,16 @@ def hold(root: str, count: int) -> None:
     state = sandbox.read_state()
     assert state is not None
     password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
-    conns = [
-        psycopg.connect(
-            host="127.0.0.1",
-            port=state.ports["postgres"],
-            dbname="miraikakaku",
-            user="miraikakaku",
-            password=password,
-            application_name="leaky-batch-job",
-        )
-        for _ in range(count)
-    ]
-    (sandbox.root / "run" / "held").touch()
+    conns = []
+    for number in range(1, count + 1):
+        conns.append(
+            psycopg.connect(
+                host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
+                password=password, application_name="leaky-batch-job", connect_timeout=5,
+            )
+        )  # fmt: skip
+        print(f"holding {number} connection(s)", flush=True)
+    (sandbox.run_logs / "held").touch()
     while conns:
         time.sleep(60)
 

@@ -40,12 +40,12 @@ class CheckRun:
 
 
 def run_pytest(args: list[str], reports: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CheckRun:
-    before = set(reports.iterdir()) if reports.exists() else set()
+    before = {p for p in reports.iterdir() if p.is_dir()} if reports.exists() else set()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", *args, "--reports-dir", str(reports), "-p", "no:randomly"],
         cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
-    new = sorted(set(reports.iterdir()) - before) if reports.exists() else []
+    new = sorted({p for p in reports.iterdir() if p.is_dir()} - before) if reports.exists() else []
     return CheckRun(result.returncode, result.stdout + result.stderr, new[-1] if new else None)
 
 

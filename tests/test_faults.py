@@ -53,6 +53,7 @@ def test_warnings_fail_the_run_only_when_asked(platform, run_checks):
         faults.heal(platform)
     assert default.returncode == 0 and "WARNING (1)" in default.output, "warnings are shown, never hidden"
     assert strict.returncode == 1
+    assert (default.summary["exit_status"], strict.summary["exit_status"]) == (0, 1), "the record says what happened"
 
 
 def test_critical_only_gate_passes_errors(platform, run_checks):

@@ -1,0 +1,132 @@
+"""The audit chain: reports/audit.jsonl, one line per run, each holding the hash of the line before it.
+
+A line records the run (target, selection, times, exit status) and the SHA-256 of every file
+its folder holds. `verify` recomputes all of it, so an edited report, a deleted run, and a
+line removed, altered or moved are each named; a new line can only be appended, under a lock,
+so two runs finishing together (a cron overlap) both land intact.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CHAIN = "audit.jsonl"
+REPORTS_ENV = "OPSCHECK_REPORTS_DIR"
+GENESIS = "0" * 64
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file below `folder`, by path relative to it."""
+    hashes = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        hashes[str(path.relative_to(folder))] = digest.hexdigest()
+    return hashes
+
+
+def _line_hash(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def append(reports: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Append one record to the chain, linked to the last line, under an exclusive lock."""
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / "audit.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = GENESIS
+        chain = reports / CHAIN
+        if chain.exists():
+            lines = chain.read_text(encoding="utf-8").splitlines()
+            if lines:
+                previous = json.loads(lines[-1])["hash"]
+        record = {**entry, "previous": previous}
+        record["hash"] = _line_hash(record)
+        fd = os.open(chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return record
+
+
+def record_run(reports: Path, run_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    entry = {
+        "kind": "run",
+        "run_id": run_dir.name,
+        "target": summary.get("target"),
+        "selection": summary.get("selection"),
+        "started": summary.get("started"),
+        "finished": summary.get("finished"),
+        "exit_status": summary.get("exit_status"),
+        "failed_by_level": summary.get("failed_by_level"),
+        "files": file_hashes(run_dir),
+    }
+    return append(reports, entry)
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.problem}" if self.line else self.problem
+
+
+def verify(reports: Path) -> tuple[int, list[Finding]]:
+    """(records checked, findings): empty findings means every run is intact and the chain unbroken."""
+    chain = reports / CHAIN
+    if not chain.exists():
+        return 0, [Finding(0, f"no audit chain at {chain}")]
+    findings: list[Finding] = []
+    previous = GENESIS
+    recorded: set[str] = set()
+    lines = chain.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            findings.append(Finding(number, "not a JSON record (edited or cut short)"))
+            previous = None  # type: ignore[assignment]
+            continue
+        if record.get("hash") != _line_hash(record):
+            findings.append(Finding(number, f"record {record.get('run_id', '?')} was altered after it was written"))
+        if previous is not None and record.get("previous") != previous:
+            findings.append(Finding(number, "chain broken: the line before it was removed, altered or moved"))
+        previous = record.get("hash")
+        if record.get("kind") == "run":
+            recorded.add(record["run_id"])
+            findings.extend(_check_run_folder(reports, number, record))
+    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and p.name not in recorded):
+        if (folder / "summary.json").exists():
+            findings.append(Finding(0, f"run folder {folder.name} is not in the audit chain"))
+    return len(lines), findings
+
+
+def _check_run_folder(reports: Path, number: int, record: dict[str, Any]) -> list[Finding]:
+    folder = reports / record["run_id"]
+    if not folder.is_dir():
+        return [Finding(number, f"run {record['run_id']} was deleted")]
+    found = file_hashes(folder)
+    problems = []
+    for name, digest in record["files"].items():
+        if name not in found:
+            problems.append(Finding(number, f"run {record['run_id']}: {name} was deleted"))
+        elif found[name] != digest:
+            problems.append(Finding(number, f"run {record['run_id']}: {name} was changed"))
+    problems.extend(
+        Finding(number, f"run {record['run_id']}: {name} was added afterwards")
+        for name in found.keys() - record["files"]
+    )
+    return problems

@@ -1,0 +1,89 @@
+"""The audit chain: an untouched trail verifies; every kind of tampering is caught and named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from opscheck import audit
+from opscheck.cli import main as opscheck_main
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def trail(run_checks, tmp_path):
+    """Two real runs' reports folder, copied so each test may tamper with its own."""
+    first = run_checks("-m", "daily", "-k", "test_redis_answers")
+    run_checks("-m", "daily", "-k", "test_redis_answers")
+    copy = tmp_path / "trail"
+    shutil.copytree(first.run_dir.parent, copy)
+    return copy
+
+
+def problems(reports) -> list[str]:
+    return [str(f) for f in audit.verify(reports)[1]]
+
+
+def test_untouched_trail_is_intact(trail, capsys):
+    assert audit.verify(trail) == (2, [])
+    assert opscheck_main(["audit", "verify", "--reports-dir", str(trail)]) == 0
+    assert "2 record(s); intact" in capsys.readouterr().out
+
+
+def _runs(trail):
+    return [json.loads(line)["run_id"] for line in (trail / audit.CHAIN).read_text().splitlines()]
+
+
+def test_an_edited_report_is_named(trail, capsys):
+    report = trail / _runs(trail)[0] / "report.html"
+    content = bytearray(report.read_bytes())
+    content[len(content) // 2] ^= 1
+    report.write_bytes(bytes(content))
+    assert problems(trail) == [f"line 1: run {_runs(trail)[0]}: report.html was changed"]
+    assert opscheck_main(["audit", "verify", "--reports-dir", str(trail)]) == 1
+    assert "TAMPERED line 1" in capsys.readouterr().out
+
+
+def test_a_deleted_run_is_named(trail):
+    shutil.rmtree(trail / _runs(trail)[1])
+    assert problems(trail) == [f"line 2: run {_runs(trail)[1]} was deleted"]
+
+
+def test_a_removed_line_breaks_the_chain(trail):
+    chain = trail / audit.CHAIN
+    lines = chain.read_text().splitlines()
+    first_run = json.loads(lines[0])["run_id"]
+    chain.write_text(lines[1] + "\n")
+    found = problems(trail)
+    assert "line 1: chain broken: the line before it was removed, altered or moved" in found
+    assert f"run folder {first_run} is not in the audit chain" in found
+
+
+def test_swapped_lines_break_the_chain(trail):
+    chain = trail / audit.CHAIN
+    lines = chain.read_text().splitlines()
+    chain.write_text(lines[1] + "\n" + lines[0] + "\n")
+    assert any("chain broken" in p for p in problems(trail))
+
+
+def test_an_altered_line_is_named(trail):
+    chain = trail / audit.CHAIN
+    lines = chain.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["exit_status"] = 0 if record["exit_status"] else 1
+    chain.write_text(json.dumps(record, sort_keys=True) + "\n" + lines[1] + "\n")
+    assert f"line 1: record {record['run_id']} was altered after it was written" in problems(trail)
+
+
+def test_two_runs_finishing_together_both_land(platform, tmp_path):
+    env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
+    reports = tmp_path / "together"
+    command = [sys.executable, "-m", "pytest", "checks", f"--target={platform.target_file}", "-m", "daily",
+               "-k", "test_redis_answers", f"--reports-dir={reports}", "-q"]  # fmt: skip
+    runs = [subprocess.Popen(command, cwd=REPO, env={**__import__("os").environ, **env}) for _ in range(2)]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    assert audit.verify(reports) == (2, [])
