@@ -181,6 +181,8 @@ class Verdict:
 
 
 def _summary_line(report: pytest.TestReport) -> str:
+    """The verdict's one line for a failure: the check's own message without its `file:line:` prefix,
+    or, for anything else (an error in a fixture), the last line of what pytest reported."""
     text = str(report.longrepr) if report.longrepr else "failed"
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
