@@ -153,6 +153,12 @@ class Verdict:
         if target is None:
             return
         write = terminalreporter.write_line
+        ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped"))
+        if not ran:
+            selection = self.config.option.markexpr or "all checks"
+            terminalreporter.write_sep("=", f"opscheck: {target.spec.name}: NOTHING WAS CHECKED", red=True, bold=True)
+            write(f"No check matches the selection '{selection}': nothing was verified, so the run fails (exit 5).")
+            return
         count = len(self.failures)
         title = f"opscheck: {target.spec.name}: " + (f"{count} check(s) failed" if count else "no check failed")
         terminalreporter.write_sep("=", title, red=bool(count), green=not count, bold=True)

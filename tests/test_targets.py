@@ -86,3 +86,9 @@ def test_pytest_refuses_before_any_check_runs(tmp_path, args, expected):
     assert run.returncode == 4, run.output
     assert expected in run.output and "Traceback" not in run.output
     assert run.run_dir is None, "nothing ran, so no run folder"
+
+
+def test_a_selection_that_matches_no_check_fails_and_says_so(run_checks):
+    run = run_checks("-m", "daily and drill")
+    assert run.returncode == 5, run.output
+    assert "NOTHING WAS CHECKED" in run.output and "'daily and drill': nothing was verified" in run.output
