@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opscheck.digests import sha256_of
+
 CHAIN = "audit.jsonl"
 REPORTS_ENV = "OPSCHECK_REPORTS_DIR"
 GENESIS = "0" * 64
@@ -23,14 +25,7 @@ GENESIS = "0" * 64
 
 def file_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every file below `folder`, by path relative to it."""
-    hashes = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        hashes[str(path.relative_to(folder))] = digest.hexdigest()
-    return hashes
+    return {str(p.relative_to(folder)): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _line_hash(record: dict[str, Any]) -> str:

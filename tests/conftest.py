@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import lifecycle
+from sandbox import faults, lifecycle
 from sandbox.state import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +48,16 @@ def run_pytest(args: list[str], reports: Path, env: dict[str, str] | None = None
     )  # fmt: skip
     new = sorted({p for p in reports.iterdir() if p.is_dir()} - before) if reports.exists() else []
     return CheckRun(result.returncode, result.stdout + result.stderr, new[-1] if new else None)
+
+
+@contextlib.contextmanager
+def faulted(platform: Sandbox, name: str) -> Iterator[faults.Fault]:
+    """The sandbox with one fault injected for the block, healed after it whatever happens."""
+    fault = faults.inject(platform, name)
+    try:
+        yield fault
+    finally:
+        faults.heal(platform)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import faults
 from sandbox.faults import CATALOGUE
+from tests.conftest import faulted
 
 LEVELS = ["warning", "error", "critical"]
 
@@ -27,11 +27,8 @@ def test_healthy_sandbox_passes_every_daily_check(run_checks):
 
 @pytest.mark.parametrize("name", list(CATALOGUE))
 def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, name):
-    fault = faults.inject(platform, name)
-    try:
+    with faulted(platform, name) as fault:
         broken = run_checks("-m", "daily")
-    finally:
-        faults.heal(platform)
     declared = {c["nodeid"]: c["level"] for c in broken.summary["checks"]}
     expected = fault.expected_failures(declared)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
@@ -45,23 +42,17 @@ def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, na
 
 
 def test_warnings_fail_the_run_only_when_asked(platform, run_checks):
-    faults.inject(platform, "pg-connections-exhausted")
-    try:
+    with faulted(platform, "pg-connections-exhausted"):
         default = run_checks("-m", "daily")
         strict = run_checks("-m", "daily", "--fail-on", "warning")
-    finally:
-        faults.heal(platform)
     assert default.returncode == 0 and "WARNING (1)" in default.output, "warnings are shown, never hidden"
     assert strict.returncode == 1
     assert (default.summary["exit_status"], strict.summary["exit_status"]) == (0, 1), "the record says what happened"
 
 
 def test_critical_only_gate_passes_errors(platform, run_checks):
-    faults.inject(platform, "frontend-down")
-    try:
+    with faulted(platform, "frontend-down"):
         run = run_checks("-m", "daily", "--fail-on", "critical")
-    finally:
-        faults.heal(platform)
     assert run.returncode == 0 and "ERROR (" in run.output
 
 

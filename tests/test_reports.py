@@ -7,15 +7,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from sandbox import faults
+from tests.conftest import faulted
 
 
 def test_parallel_run_records_level_and_items_for_every_check(platform, run_checks):
-    faults.inject(platform, "monitoring-down")
-    try:
+    with faulted(platform, "monitoring-down"):
         run = run_checks("-m", "daily", "-n", "2")
-    finally:
-        faults.heal(platform)
     assert run.returncode == 1, run.output
     assert {p.name for p in run.run_dir.iterdir()} >= {"report.html", "junit.xml", "summary.json"}
 

@@ -8,13 +8,13 @@ weekly), when it finished, and the figures it saw at dump time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from opscheck.digests import sha256_of
 from opscheck.errors import ProbeError
 
 KINDS = ("hourly", "daily", "weekly")
@@ -121,11 +121,3 @@ class BackupStore:
     def latest(self, kind: str) -> BackupSet | None:
         of_kind = [s for s in self.sets()[0] if s.kind == kind]
         return of_kind[-1] if of_kind else None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
