@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import daily, database, logs
+from bench import daily, database, drill, logs
 from opscheck.target import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
@@ -46,6 +46,7 @@ def main() -> None:
         target = load_target(sandbox.target_file, environ=secrets)
         show("Integrity (D4): every rule against one sequential scan", database.integrity(target))
         show("The whole daily run against the manual's shell sequence", daily.daily(target, secrets))
+        show("Restore drill (W5) against a bare replay of the same dump", drill.drill_against_bare_restore(target))
     finally:
         lifecycle.down(sandbox)
 

@@ -4,11 +4,12 @@ A backup that is missing or late is an ERROR; one that exists but cannot restore
 cut short, not matching its checksums) is a データ損失リスク: CRITICAL.
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from opscheck.probes.backups import KINDS
+from opscheck.probes.backups import KINDS, BackupStore
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]
 
@@ -58,7 +59,7 @@ def test_latest_backup_holds_every_part(backups, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_latest_backup_is_intact(backups, kind):
     latest = _latest(backups, kind)
-    problems = latest.empty_parts() + latest.checksum_problems() + latest.dump_problems()
+    problems = latest.empty_parts() + latest.checksum_problems() + latest.dump_problems() + latest.archive_problems()
     assert not problems, (
         f"{kind} backup {latest.name} cannot be trusted to restore: {'; '.join(problems)}. "
         "Manual (CRITICAL, データ損失リスク): take a new backup now and find why this one is damaged"
@@ -71,4 +72,57 @@ def test_every_backup_set_is_readable(backups):
     _, unreadable = backups.sets()
     assert not unreadable, (
         f"{len(unreadable)} folder(s) in {backups.root} are not readable backup sets: {'; '.join(unreadable)}"
+    )
+
+
+@pytest.mark.checklist("D5", "B2")
+@pytest.mark.level("error")
+@pytest.mark.parametrize("kind", KINDS)
+def test_offsite_copy_matches_the_local_set(backups, target, kind):
+    """The manual's `aws s3 sync`: the newest set is off-site too, file for file (its manifest checked there)."""
+    offsite_root = target.spec.backups.offsite
+    if offsite_root is None:
+        pytest.skip("the target declares no off-site copy ([backups] offsite)")
+    latest = _latest(backups, kind)
+    offsite = next((s for s in BackupStore(offsite_root).sets()[0] if s.name == latest.name), None)
+    assert offsite is not None, (
+        f"{kind} backup {latest.name} is not in the off-site copy {offsite_root}. "
+        "Manual: the sync after the backup failed; run it by hand (aws s3 sync) and read its log"
+    )
+    local_manifest = (latest.path / "SHA256SUMS").read_bytes()
+    problems = offsite.checksum_problems()
+    if (offsite.path / "SHA256SUMS").is_file() and (offsite.path / "SHA256SUMS").read_bytes() != local_manifest:
+        problems.insert(0, "its SHA256SUMS differs from the local set's")
+    assert not problems, f"the off-site copy of {kind} backup {latest.name} differs: {'; '.join(problems)}"
+
+
+@pytest.mark.checklist("D5")
+@pytest.mark.level("error")
+def test_latest_dump_is_not_much_smaller_than_the_one_before(backups, target):
+    """A dump far smaller than yesterday's lost data on the way (GitLab, 2017: dumps of a few bytes, for months)."""
+    latest, before = backups.latest("daily"), backups.latest("daily", before=1)
+    if latest is None or before is None or not before.dump_size():
+        pytest.skip("fewer than two daily sets with a dump: nothing to compare with")
+    ratio = (latest.dump_size() or 0) / before.dump_size()
+    floor = target.spec.backups.min_size_ratio
+    assert ratio >= floor, (
+        f"daily dump {latest.name} is {latest.dump_size()} bytes, {100 * ratio:.0f} % of the one before "
+        f"({before.name}, {before.dump_size()} bytes; at least {100 * floor:.0f} % expected). "
+        "Manual: compare the two dumps' tables; find what the job skipped or what was deleted"
+    )
+
+
+@pytest.mark.checklist("D5")
+@pytest.mark.level("error")
+def test_dump_tool_is_not_older_than_the_server(backups, db):
+    """pg_dump older than the server cannot be trusted with its catalog (and refuses newer majors)."""
+    latest = _latest(backups, "daily")
+    tool = str(latest.record.get("tool", ""))
+    found = re.search(r"(\d+)(?:\.(\d+))?", tool)
+    assert found, f'backup {latest.name} does not record its dump tool\'s version (backup.json "tool"; see README)'
+    server = int(db.value("SHOW server_version_num"))
+    tool_version = int(found[1]) * 10000 + int(found[2] or 0)
+    assert tool_version // 10000 >= server // 10000, (
+        f"backup {latest.name} was taken with {tool!r}, older than the server (PostgreSQL {server // 10000}). "
+        "Manual: install the server's pg_dump on the backup host and point the job at it"
     )

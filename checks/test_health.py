@@ -9,7 +9,13 @@ import pytest
 from opscheck.errors import ProbeError
 from opscheck.health import health_problems
 
-pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.post_deploy]
+pytestmark = [
+    pytest.mark.daily,
+    pytest.mark.morning,
+    pytest.mark.post_deploy,
+    pytest.mark.post_restore,
+    pytest.mark.post_maintenance,
+]
 
 RESTART = {
     "api": "systemctl restart miraikakaku-api (or docker-compose restart api)",

@@ -39,7 +39,8 @@ def _verdict(path: str, worst: float, samples: list[float], limit: float) -> str
 
 @pytest.mark.daily
 @pytest.mark.intraday
-@pytest.mark.checklist("D6")
+@pytest.mark.post_maintenance
+@pytest.mark.checklist("D6", "MW3")
 @pytest.mark.level("warning")
 @pytest.mark.logs("app")
 def test_endpoint_answers_within_the_response_limit(http, target, thresholds, endpoint):

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 import testinfra
 
 from opscheck.integrity import rules
-from opscheck.probes.backups import BackupStore
+from opscheck.probes.backups import BackupSet, BackupStore
 from opscheck.probes.cache import Cache
 from opscheck.probes.http import HttpProbe
 from opscheck.probes.logs import LogFile, access_time, app_time
+from opscheck.probes.metrics import MetricsSource
 from opscheck.probes.postgres import Database
 from opscheck.pytest_target import loaded_target
 from opscheck.target import COMPONENT_TITLES, LoadedTarget, Thresholds
@@ -85,10 +87,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         hosts = [h for h in spec.hosts if role is None or role in h.roles]
         absent = f"no host {f'with role {role!r}' if role else 'at all'} ([[hosts]])"
         _over(metafunc, "host_spec", hosts, absent, ids=[h.name for h in hosts])
+    if "resource" in wanted:
+        queries = list(spec.metrics.queries) if spec.metrics else []
+        _over(metafunc, "resource", queries, "no resource history ([metrics] absent)")
 
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
-              "host_spec"}  # fmt: skip
+              "host_spec", "resource"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):
@@ -144,6 +149,50 @@ def backups(target: LoadedTarget) -> BackupStore:
     if spec is None:
         pytest.skip("the target declares no backups ([backups] absent)")
     return BackupStore(spec.root)
+
+
+@pytest.fixture(scope="session")
+def metrics(target: LoadedTarget, http: HttpProbe) -> MetricsSource:
+    spec = target.spec.metrics
+    if spec is None:
+        pytest.skip("the target declares no resource history ([metrics] absent)")
+    return MetricsSource(http, spec.url)
+
+
+@pytest.fixture(scope="session")
+def restored_from(backups: BackupStore, request: pytest.FixtureRequest) -> BackupSet:
+    """The backup set a post_restore run compares with: --restored-from, or the newest daily set."""
+    name = request.config.getoption("opscheck_restored_from")
+    found = [s for s in backups.sets()[0] if s.name == name] if name else [backups.latest("daily")]
+    if not found or found[0] is None:
+        pytest.fail(f"no backup set {name or '(daily)'} in {backups.root} to compare the restore with", pytrace=False)
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@pytest.fixture(scope="session")
+def maintenance_window(target: LoadedTarget, request: pytest.FixtureRequest) -> Window:
+    """The window a post_maintenance run judges: --window-start, or the target's most recent scheduled one."""
+    spec, zone = target.spec.maintenance, target.spec.zone()
+    start = request.config.getoption("opscheck_window_start")
+    if start is None:
+        day, clock = spec.window.split()
+        now = datetime.now(zone)
+        start = now.replace(hour=int(clock[:2]), minute=int(clock[3:]), second=0, microsecond=0)
+        start -= timedelta(days=(start.weekday() - WEEKDAYS.index(day)) % 7)
+        if start > now:
+            start -= timedelta(days=7)
+    elif start.tzinfo is None:
+        start = start.replace(tzinfo=zone)
+    return Window(start, start + timedelta(hours=spec.duration_hours))
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class Logs:

@@ -25,6 +25,25 @@ from opscheck.pytest_target import loaded_target
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
+MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
+
+
+@pytest.fixture
+def measured(request: pytest.FixtureRequest):
+    """`measured("restore_s", 12.3)`: a figure the check found, kept in summary.json, junit.xml and the report.
+
+    A check that passes still leaves its evidence (an RTO, a p95, a count), so the record shows
+    what was seen, not only that nothing failed.
+    """
+
+    def record(name: str, value: float | int | str) -> None:
+        request.node.user_properties.append((MEASURED + name, value))
+
+    return record
+
+
+def measured_figures(report: pytest.TestReport) -> dict[str, object]:
+    return {k.removeprefix(MEASURED): v for k, v in report.user_properties if k.startswith(MEASURED)}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,6 +125,8 @@ class RunRecord:
         entry["duration_s"] = round(float(entry["duration_s"]) + report.duration, 3)  # type: ignore[arg-type]
         entry["level"] = str(declared_level(report) or "")
         entry["checklist"] = checklist_ids(report)
+        if measured_figures(report):
+            entry["measured"] = measured_figures(report)
         if report.failed:
             entry["outcome"] = "failed" if report.when == "call" else "error"
             entry["failed_level"] = str(failed_level(report) or "")
@@ -193,6 +214,7 @@ def pytest_html_report_title(report) -> None:
 def pytest_html_results_table_header(cells: list[str]) -> None:
     cells.insert(1, "<th>Level</th>")
     cells.insert(2, "<th>Manual items</th>")
+    cells.insert(3, "<th>Measured</th>")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -207,3 +229,5 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     else:
         cells.insert(1, f"<td>{html.escape(str(level or ''))}</td>")
     cells.insert(2, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')
+    figures = "<br>".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in measured_figures(report).items())
+    cells.insert(3, f"<td>{figures}</td>")

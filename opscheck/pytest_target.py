@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME|PATH",
         help="the deployment to check: targets/NAME.toml, a provider such as 'sandbox', or a path "
         "(default: $OPSCHECK_TARGET; there is no silent default)",
+    )
+    group.addoption(
+        "--restored-from",
+        dest="opscheck_restored_from",
+        metavar="SET",
+        help="post_restore: the backup set (folder name) the target was restored from (default: the newest daily)",
+    )
+    group.addoption(
+        "--window-start",
+        dest="opscheck_window_start",
+        metavar="ISO-TIME",
+        type=datetime.fromisoformat,
+        help="post_maintenance: when the maintenance window began (default: the target's last scheduled window; "
+        "a time without offset is in the target's timezone)",
     )
 
 

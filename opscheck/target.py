@@ -29,6 +29,16 @@ COMPONENT_TITLES = {
 }
 
 
+def http_url(value: str) -> str:
+    """An http(s) URL without a password in it, and without a trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL, got {without_userinfo(value)!r}")
+    if parts.password:
+        raise ValueError("must not hold a password; name an environment variable instead")
+    return value.rstrip("/")
+
+
 class Section(BaseModel):
     """Every section refuses keys it does not know: a typo must not become a silent default."""
 
@@ -46,15 +56,7 @@ class Component(Section):
     # What a user or client loads first; nothing answering it is how "the system is down" looks from outside.
     entry: str = "/"
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http:// or https:// URL, got {without_userinfo(value)!r}")
-        if parts.password:
-            raise ValueError("must not hold a password; name an environment variable instead")
-        return value.rstrip("/")
+    _base_url = field_validator("base_url")(lambda cls, value: http_url(value))
 
     def health_urls(self) -> list[str]:
         return [self.base_url + path for path in self.health]
@@ -115,6 +117,11 @@ class Host(Section):
     # relative to /sys/fs/cgroup (v1 or v2); without one, the whole machine. `watch_resources = false` skips.
     cgroup: str | None = None
     watch_resources: bool = True
+    # D11: the value of `{instance}` in the [metrics] queries for this host; the host's name when unset.
+    metrics_instance: str | None = None
+
+    def instance(self) -> str:
+        return self.metrics_instance or self.name
 
 
 class Logs(Section):
@@ -134,6 +141,64 @@ class Logs(Section):
 class Backups(Section):
     root: Path
     offsite: Path | None = None
+    # D5: a daily dump smaller than this share of the one before is a failure (lost data on the way).
+    min_size_ratio: Annotated[float, Field(gt=0, le=1)] = 0.8
+    # R2: the folder the config archive's paths are relative to, on the hosts with role "api".
+    config_root: Path | None = None
+
+
+NODE_EXPORTER_QUERIES = {
+    "cpu": '100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",instance="{instance}"}[5m])))',
+    "memory": '100 * (1 - node_memory_MemAvailable_bytes{instance="{instance}"}'
+    ' / node_memory_MemTotal_bytes{instance="{instance}"})',
+    "disk": '100 * max(1 - node_filesystem_avail_bytes{instance="{instance}",fstype!~"tmpfs|overlay"}'
+    ' / node_filesystem_size_bytes{instance="{instance}",fstype!~"tmpfs|overlay"})',
+    "network": '8 / 1e6 * sum(rate(node_network_receive_bytes_total{instance="{instance}",device!="lo"}[5m])'
+    ' + rate(node_network_transmit_bytes_total{instance="{instance}",device!="lo"}[5m]))',
+}
+
+
+class Metrics(Section):
+    """The platform's resource history (D11): a Prometheus-compatible query API and one query per resource.
+
+    Each query returns one series for one host: `{instance}` is replaced by the host's metrics_instance.
+    Units: cpu, memory and disk in percent used, network in Mbit/s. The defaults read node_exporter.
+    """
+
+    url: str
+    step_s: Annotated[int, Field(ge=5, le=3600)] = 60
+    # Below this share of the day's expected samples the history cannot tell, and D11 says so.
+    min_coverage_percent: Percent = 90.0
+    queries: dict[Literal["cpu", "memory", "disk", "network"], str] = NODE_EXPORTER_QUERIES
+
+    _url = field_validator("url")(lambda cls, value: http_url(value))
+
+
+class Drill(Section):
+    """The scratch PostgreSQL server restore drills may write to (W5, MM3). Never the production database:
+    each drill creates a database of its own there, restores into it, checks it and drops it."""
+
+    host: str
+    port: int = Field(5432, ge=1, le=65535)
+    user: str  # needs CREATEDB there, and EXECUTE on amcheck's functions (see README)
+    password_env: str | None = None
+    maintenance_db: str = "postgres"
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    # psql, pg_restore and pg_amcheck come from here; default: `pg_config --bindir`, then PATH.
+    bin_dir: Path | None = None
+    timeout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 60.0
+    # Recovery objectives: a restore slower than max_rto_minutes, or data older than max_rpo_hours, is an ERROR.
+    max_rto_minutes: Annotated[float, Field(gt=0)] = 60.0
+    max_rpo_hours: Annotated[float, Field(gt=0)] = 26.0
+
+
+class Maintenance(Section):
+    """The weekly maintenance window (MW1-MW3): by default the manual's Sunday 02:00, two hours."""
+
+    window: str = Field("Sun 02:00", pattern=r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01][0-9]|2[0-3]):[0-5][0-9]$")
+    duration_hours: Annotated[float, Field(gt=0, le=48)] = 2.0
+    # MW1: a full (daily or weekly) backup must have finished at most this long before the window, or in it.
+    backup_lead_hours: Annotated[float, Field(gt=0, le=48)] = 3.0
 
 
 class Plans(Section):
@@ -227,6 +292,9 @@ class Thresholds(Section):
     redis_memory_percent: Percent = 90.0
     disk_percent: Percent = 90.0  # a watched file system fuller than this: WARNING
     disk_critical_percent: Percent = 95.0  # fuller than this: ERROR (writes are about to fail)
+    io_busy_percent: Percent = 80.0  # T3: a data device with I/O in flight more of the time is saturated
+    network_mbps: Annotated[float, Field(gt=0)] = 800.0  # D11: 80 % of a 1 Gbit/s link
+    sustained_minutes: Annotated[float, Field(ge=0)] = 10.0  # D11: above a limit longer than this over the day
     log_error_lines: Annotated[int, Field(ge=0)] = 20  # ERROR lines per log in the daily window: WARNING above
     log_critical_lines: Annotated[int, Field(ge=0)] = 0  # CRITICAL lines: ERROR above
     activity_drop_percent: Percent = 50.0  # traffic below (100 - this) % of a day / a week before: WARNING
@@ -257,7 +325,10 @@ class Target(Section):
     redis: Redis | None = None
     hosts: list[Host] = []
     logs: Logs = Logs()
+    metrics: Metrics | None = None
     backups: Backups | None = None
+    drill: Drill | None = None
+    maintenance: Maintenance = Maintenance()
     plans: Plans | None = None
     batch: Batch = Batch()
     integrity: Integrity = Integrity()
@@ -289,6 +360,7 @@ class Target(Section):
         named = [
             ("postgres.password_env", self.postgres and self.postgres.password_env),
             ("redis.password_env", self.redis and self.redis.password_env),
+            ("drill.password_env", self.drill and self.drill.password_env),
         ]
         return [(key, env) for key, env in named if env]
 

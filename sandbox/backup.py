@@ -17,25 +17,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import dict_row
 
+from opscheck import backup_figures
 from sandbox import postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State
 
 
 def take_dump(sandbox: Sandbox, state: State, into: Path) -> dict:
-    """pg_dump (the server's own major version) as the owner over TCP; returns the figures seen at dump time."""
+    """pg_dump (the server's own major version) as the owner over TCP; returns the figures seen at dump time.
+
+    Without owners and comments, so a role that is not a superuser can restore it (COMMENT ON EXTENSION
+    needs the extension's owner): the restore drill's role is such a role.
+    """
     password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
     port = state.ports["postgres"]
     env = {**os.environ, "PGPASSWORD": password}
     command = [str(postgres.bindir() / "pg_dump"), "-h", "127.0.0.1", "-p", str(port), "-U", "miraikakaku",
-               "--no-owner", "-f", str(into), "miraikakaku"]  # fmt: skip
+               "--no-owner", "--no-comments", "-f", str(into), "miraikakaku"]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise SandboxError(f"pg_dump failed: {result.stderr.strip()}")
     with psycopg.connect(host="127.0.0.1", port=port, dbname="miraikakaku", user="miraikakaku",
-                         password=password) as conn:  # fmt: skip
-        return figures(conn)
+                         password=password, row_factory=dict_row) as conn:  # fmt: skip
+        return backup_figures.figures(lambda sql: conn.execute(sql).fetchall())
 
 
 def run_job(sandbox: Sandbox, state: State, kind: str, now: datetime) -> Path:
@@ -60,7 +66,7 @@ def write_set(sandbox: Sandbox, kind: str, finished: datetime, dump: Path, figur
     record = {
         "kind": kind,
         "finished_at": finished.astimezone(UTC).isoformat(),
-        "tool": "pg_dump " + postgres.bindir().parent.name,
+        "tool": dump_tool_version(),
         "figures": figures,
     }
     (folder / "backup.json").write_text(json.dumps(record, indent=2))
@@ -80,13 +86,9 @@ def _tar(archive: Path, source: Path) -> None:
         tar.add(source, arcname=source.name)
 
 
-def figures(conn) -> dict:
-    """What a restore must reproduce: row counts per table, symbols, the date range of stock_prices."""
-    counts = {
-        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("stock_prices", "predictions", "batch_runs", "users", "sessions")
-    }
-    symbols, first, last = conn.execute(
-        "SELECT count(DISTINCT symbol), min(date), max(date) FROM stock_prices"
-    ).fetchone()
-    return {"row_counts": counts, "symbols": symbols, "first_date": str(first), "last_date": str(last)}
+def dump_tool_version() -> str:
+    """What the job records as its tool: `pg_dump --version`, e.g. "pg_dump (PostgreSQL) 15.18"."""
+    result = subprocess.run(
+        [str(postgres.bindir() / "pg_dump"), "--version"], capture_output=True, text=True, timeout=30
+    )
+    return result.stdout.strip()

@@ -69,3 +69,11 @@ def memory_in_use(name: str) -> tuple[int, int]:
     if (ROOT / "cgroup.controllers").exists():
         return int((ROOT / name / "memory.current").read_text()), MEMORY_LIMIT
     return int((ROOT / "memory" / name / "memory.usage_in_bytes").read_text()), MEMORY_LIMIT
+
+
+def cpu_seconds(name: str) -> float:
+    """CPU time the cgroup's processes have used, in seconds."""
+    if (ROOT / "cgroup.controllers").exists():
+        stat = dict(line.split() for line in (ROOT / name / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
+    return int((ROOT / "cpuacct" / name / "cpuacct.usage").read_text()) / 1e9

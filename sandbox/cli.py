@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sandbox import backup, faults, lifecycle
+from sandbox import backup, faults, lifecycle, maintain, restore
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, default_dir
 
@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     fault = commands.add_parser("fault", help="inject one fault into the running sandbox")
     fault.add_argument("name")
     commands.add_parser("heal", help="undo every fault and wait until the platform is healthy")
+    again = commands.add_parser("restore", help="restore the platform from a backup set (database, config)")
+    again.add_argument("set", nargs="?", help="the set's folder name (default: the newest daily set)")
+    window = commands.add_parser("maintain", help="the weekly maintenance window, now: backup, VACUUM ANALYZE, "
+                                 "REINDEX, logrotate, restart")  # fmt: skip
+    window.add_argument("--skip", action="append", default=[], choices=maintain.STEPS, help="leave a step out")
     job = commands.add_parser("backup", help="run the backup job once (what cron runs)")
     job.add_argument("--kind", choices=("hourly", "daily", "weekly"), required=True)
     args = parser.parse_args(argv)
@@ -70,6 +75,23 @@ def _faults(sandbox: Sandbox, args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore(sandbox: Sandbox, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    folder = restore.restore(sandbox, args.set)
+    print(f"restored from {folder.name} in {time.monotonic() - started:.1f} s")
+    print("  now prove it: pytest -m post_restore --target sandbox")
+    return 0
+
+
+def _maintain(sandbox: Sandbox, args: argparse.Namespace) -> int:
+    started = maintain.maintain(sandbox, frozenset(args.skip))
+    print(
+        f"maintenance window started {started.isoformat(timespec='seconds')}, done; skipped: {args.skip or 'nothing'}"
+    )
+    print(f"  now prove it: pytest -m post_maintenance --target sandbox --window-start {started.isoformat()}")
+    return 0
+
+
 def _fault(sandbox: Sandbox, args: argparse.Namespace) -> int:
     fault = faults.inject(sandbox, args.name)
     print(f"injected {fault.name}: {fault.breaks}")
@@ -95,5 +117,5 @@ def _backup(sandbox: Sandbox, args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "up": _up, "status": _status, "down": _down, "faults": _faults, "fault": _fault, "heal": _heal,
-    "backup": _backup,
+    "backup": _backup, "restore": _restore, "maintain": _maintain,
 }  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import cgroup, lifecycle, postgres, traffic
+from sandbox import cgroup, lifecycle, metrics, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -35,6 +35,10 @@ T1 = "checks/test_processes.py"
 CACHE = "checks/test_cache.py"
 PERF = "checks/test_performance.py"
 OUTSIDE = "checks/test_outside.py::test_public_name_resolves_and_answers"
+D11 = "checks/test_resources.py::test_resources_over_the_day"
+DRILL = "checks/test_drill.py"
+RESTORE = "checks/test_restore.py"
+HOT_INDEX = "idx_stock_prices_symbol_date"
 HELD_CONNECTIONS = 38
 STREAM_MAX_AGE_S = 5
 
@@ -47,18 +51,22 @@ class Fault:
     catches: dict[str, str]
     inject: Callable[[Sandbox, State], None]
     heal: Callable[[Sandbox, State], None] = field(default=lambda sandbox, state: None)
+    # What runs of other selections must fail on this fault: {"drill": {node id: level}, "post_restore": …}.
+    also: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def line(self) -> str:
-        levels = sorted(set(self.catches.values()), key=["warning", "error", "critical", DECLARED].index)
+        caught = [level for catches in (self.catches, *self.also.values()) for level in catches.values()]
+        levels = sorted(set(caught), key=["warning", "error", "critical", DECLARED].index)
         return f"{self.name:28} {self.breaks}; caught by {' '.join(self.items)} at {'/'.join(levels)}"
 
-    def expected_failures(self, declared: dict[str, str]) -> dict[str, str]:
+    def expected_failures(self, declared: dict[str, str], selection: str = "daily") -> dict[str, str]:
         """node id → level, for the collected checks (`declared`: node id → declared level) this fault must fail.
 
         A key may be a glob: every collected check it matches must fail; DECLARED means at the check's own level.
+        `selection` names the mark the run selected: `daily` (what `catches` is about), or one of `also`.
         """
         expected: dict[str, str] = {}
-        for pattern, level in self.catches.items():
+        for pattern, level in (self.catches if selection == "daily" else self.also.get(selection, {})).items():
             literal_brackets = re.sub(r"([\[\]])", r"[\1]", pattern)  # node ids' [..] are never character classes
             matches = fnmatch.filter(declared, literal_brackets) if any(c in pattern for c in "*?") else [pattern]
             if not matches:
@@ -192,6 +200,38 @@ def _restore_tables(sandbox: Sandbox, state: State) -> None:
             conn.execute(f"INSERT INTO {table} SELECT * FROM {FAULT_SCHEMA}.{table}")
         conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
         conn.execute("ANALYZE")
+
+
+def _invalidate_index(valid: bool) -> Callable[[Sandbox, State], None]:
+    """What an interrupted REINDEX CONCURRENTLY (or a restore stopped mid-way) leaves: an index marked invalid."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            conn.execute(f"UPDATE pg_index SET indisvalid = {valid} WHERE indexrelid = %s::regclass", (HOT_INDEX,))
+
+    return change
+
+
+def _edit_config(sandbox: Sandbox, state: State) -> None:
+    """Someone's hand edit survived the restore: the config is not what the archive holds."""
+    config = sandbox.config_dir / "app.toml"
+    keep = sandbox.root / "faults" / "config-not-restored"
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(config, keep / "app.toml")
+    config.write_text(config.read_text() + "\ndb_pool_max = 200  # hand edit, never archived\n")
+
+
+def _put_config_back(sandbox: Sandbox, state: State) -> None:
+    kept = sandbox.root / "faults" / "config-not-restored" / "app.toml"
+    if kept.exists():
+        shutil.copy2(kept, sandbox.config_dir / "app.toml")
+        shutil.rmtree(kept.parent)
+
+
+def _empty_prediction_cache(sandbox: Sandbox, state: State) -> None:
+    client = _redis(sandbox, state)
+    for key in client.scan_iter("prediction:*"):
+        client.delete(key)
 
 
 def _latest_run(job: str) -> str:
@@ -350,15 +390,64 @@ def _fill_data_volume(sandbox: Sandbox, state: State) -> None:
     """Fill the platform's data volume to 97 %: the next big write fails."""
     if not state.data_mount:
         raise SandboxError("this sandbox has no data volume to fill: mounting one needs root")
-    total = shutil.disk_usage(state.data_mount).total
-    used = shutil.disk_usage(state.data_mount).used
+    usage = shutil.disk_usage(state.data_mount)
+    usable = usage.used + usage.free  # as df reckons Use%: a file system's own metadata is not in it
     with open(Path(state.data_mount) / "filler", "wb") as out:
-        out.write(b"\0" * max(0, int(total * 0.97) - used))
+        out.write(b"\0" * max(0, int(usable * 0.97) - usage.used))
 
 
 def _empty_data_volume(sandbox: Sandbox, state: State) -> None:
     if state.data_mount:
         (Path(state.data_mount) / "filler").unlink(missing_ok=True)
+
+
+# Four writers that each rewrite a block and wait for it to reach the disk, over and over (a runaway export).
+IO_HOG = (
+    "import os, sys, threading\n"
+    "def write(n):\n"
+    "    f = os.open(f'{sys.argv[1]}/io-hog-{n}', os.O_WRONLY | os.O_CREAT)\n"
+    "    while True:\n"
+    "        os.pwrite(f, b'x' * 65536, 0); os.fsync(f)\n"
+    "for n in range(4): threading.Thread(target=write, args=(n,)).start()\n"
+)
+
+
+def _saturate_io(sandbox: Sandbox, state: State) -> None:
+    if not state.data_mount or not Path(state.data_mount).is_mount():
+        raise SandboxError("this sandbox has no data volume of its own to load: mounting one needs root")
+    pid = spawn([sys.executable, "-c", IO_HOG, state.data_mount], sandbox.run_logs / "fault-io-hog.out")
+    _remember(sandbox, "io-saturated", {"pid": pid})
+    time.sleep(0.5)
+
+
+def _remove_io_hog_files(sandbox: Sandbox, state: State) -> None:
+    stop_fault_processes(sandbox)
+    for leftover in Path(state.data_mount or sandbox.data).glob("io-hog-*"):
+        leftover.unlink()
+
+
+# --- resource history --------------------------------------------------------------------------
+
+
+def _reshape_history(resource: str | None, value: float, hours_ago: float, minutes: float):
+    """Rewrite a stretch of the monitoring's history: `resource` at `value`, or (None) no samples at all."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        start = time.time() - hours_ago * 3600
+        rows = []
+        for t, sample in metrics.read(sandbox.metrics):
+            if start <= t < start + minutes * 60:
+                if resource is None:
+                    continue
+                sample = {**sample, resource: value}
+            rows.append(f"{t:.0f}," + ",".join(f"{sample[r]:g}" for r in metrics.RESOURCES) + "\n")
+        atomic_write(sandbox.metrics, "ts," + ",".join(metrics.RESOURCES) + "\n" + "".join(rows))
+
+    return inject
+
+
+def _rewrite_history(sandbox: Sandbox, state: State) -> None:
+    metrics.write_history(sandbox.metrics, time.time(), metrics.disk_percent(sandbox, state))
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -385,48 +474,121 @@ def _keep_original(sandbox: Sandbox, fault: str, folder: Path) -> None:
 
 
 def _restore_originals(fault: str) -> Callable[[Sandbox, State], None]:
+    """Put back every set the fault changed, here and off-site."""
+
     def heal(sandbox: Sandbox, state: State) -> None:
         kept = sandbox.root / "faults" / fault
         if not kept.is_dir():
             return
         for original in kept.iterdir():
-            target = sandbox.backups_local / original.name
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(original, target)
+            for root in (sandbox.backups_local, sandbox.backups_offsite):
+                shutil.rmtree(root / original.name, ignore_errors=True)
+                shutil.copytree(original, root / original.name)
         shutil.rmtree(kept)
 
     return heal
 
 
-def _drop_config_archive(sandbox: Sandbox, state: State) -> None:
-    """The job's tar step failed; it wrote a manifest of what it did have."""
+def _break_latest_daily(fault: str, mutate: Callable[[Path], bool], where: str = "both") -> tuple[Callable, Callable]:
+    """Change the newest daily set as a faulty job would have written it: then synced off-site as it was.
+
+    `mutate` returns whether the job would have checksummed what it changed. `where`: "both" (the job
+    wrote it so and synced it), "local" (changed after the sync), "offsite" (a sync that went wrong).
+    """
     from sandbox.backup import write_manifest
 
-    folder = _latest_sets(sandbox, "daily")[0]
-    _keep_original(sandbox, "backup-incomplete", folder)
+    def inject(sandbox: Sandbox, state: State) -> None:
+        folder = _latest_sets(sandbox, "daily")[0]
+        _keep_original(sandbox, fault, folder)
+        offsite = sandbox.backups_offsite / folder.name
+        if where == "offsite":
+            mutate(offsite)
+            return
+        if mutate(folder):
+            write_manifest(folder)
+        if where == "both":
+            shutil.rmtree(offsite, ignore_errors=True)
+            shutil.copytree(folder, offsite)
+
+    return inject, _restore_originals(fault)  # spread into Fault(...) as its inject and heal
+
+
+def _drop_config_archive(folder: Path) -> bool:
+    """The job's tar step failed; it wrote a manifest of what it did have."""
     for archive in folder.glob("config_*"):
         archive.unlink()
-    write_manifest(folder)
+    return True
 
 
-def _empty_dump(sandbox: Sandbox, state: State) -> None:
+def _empty_dump(folder: Path) -> bool:
     """pg_dump wrote nothing and the job checksummed the empty file anyway (GitLab, 2017)."""
-    from sandbox.backup import write_manifest
-
-    folder = _latest_sets(sandbox, "daily")[0]
-    _keep_original(sandbox, "backup-empty-dump", folder)
     next(folder.glob("database_*")).write_bytes(b"")
-    write_manifest(folder)
+    return True
 
 
-def _corrupt_dump(sandbox: Sandbox, state: State) -> None:
+def _flip_a_byte(folder: Path) -> bool:
     """One byte in the middle of the dump flipped after it was written (bad disk, bad copy)."""
-    folder = _latest_sets(sandbox, "daily")[0]
-    _keep_original(sandbox, "backup-corrupt", folder)
     dump = next(folder.glob("database_*"))
     content = bytearray(dump.read_bytes())
     content[len(content) // 2] ^= 0x01
     dump.write_bytes(bytes(content))
+    return False
+
+
+def _cut_logs_archive(folder: Path) -> bool:
+    """The logs archive cut short (a full disk during tar), then checksummed as it was."""
+    archive = next(folder.glob("logs_*"))
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    return True
+
+
+def _drop_most_prices(folder: Path) -> bool:
+    """pg_dump 'succeeded' while most of stock_prices was missing (a purge gone wrong the hour before)."""
+    dump = next(folder.glob("database_*"))
+    out, in_prices, kept = [], False, 0
+    for line in dump.read_text().splitlines(keepends=True):
+        if line.startswith("COPY public.stock_prices "):
+            in_prices = True
+        elif in_prices and line.startswith("\\."):
+            in_prices = False
+        elif in_prices:
+            kept += 1
+            if kept % 10:
+                continue
+        out.append(line)
+    dump.write_text("".join(out))
+    return True
+
+
+def _cut_dump(folder: Path) -> bool:
+    """The dump stops at 60 % (the disk filled while pg_dump wrote), and the job checksummed it anyway."""
+    dump = next(folder.glob("database_*"))
+    dump.write_bytes(dump.read_bytes()[: dump.stat().st_size * 6 // 10])
+    return True
+
+
+# An index over a function declared IMMUTABLE that is not: what a collation change after an OS upgrade
+# does to a text index. The dump restores; amcheck's heapallindexed finds heap rows the index lost.
+DRIFTING_INDEX = """
+CREATE FUNCTION public.drifting(integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT $1 + (random() * 1000000)::integer $$;
+CREATE INDEX stock_prices_drifting ON public.stock_prices USING btree (public.drifting((id)::integer));
+"""
+
+
+def _add_drifting_index(folder: Path) -> bool:
+    dump = next(folder.glob("database_*"))
+    text = dump.read_text()
+    trailer = text.rindex("--\n-- PostgreSQL database dump complete")
+    dump.write_text(text[:trailer] + DRIFTING_INDEX + "\n" + text[trailer:])
+    return True
+
+
+def _old_dump_tool(folder: Path) -> bool:
+    record = json.loads((folder / "backup.json").read_text())
+    record["tool"] = "pg_dump (PostgreSQL) 13.14"
+    (folder / "backup.json").write_text(json.dumps(record, indent=2))
+    return False
 
 
 def _unreadable_set(sandbox: Sandbox, state: State) -> None:
@@ -479,16 +641,16 @@ CATALOGUE: dict[str, Fault] = {
         Fault("streaming-stopped", "the streaming engine process is killed", ("D1", "T1"),
               {f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
                f"{CACHE}::test_streaming_engine_ticks_are_fresh": ERROR}, _stop_streaming),
-        Fault("monitoring-down", "the monitoring process is killed", ("D1", "T1"),
-              {f"{HEALTH}[monitoring/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR},
-              _stop("monitoring")),
+        Fault("monitoring-down", "the monitoring process is killed", ("D1", "T1", "D11"),
+              {f"{HEALTH}[monitoring/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
+               f"{D11}[*]": WARNING}, _stop("monitoring")),
         Fault("redis-down", "Redis is killed", ("D1", "T1", "P5"),
               {"checks/test_health.py::test_redis_answers": ERROR, f"{HEALTH}[api/api/health]": ERROR,
                f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_ports_listen[sandbox]": ERROR,
                f"{CACHE}::*": DECLARED, f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]":
                WARNING},
               _stop("redis")),
-        Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1", "D2", "D4", "D9", "P6", "T1"),
+        Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1", "D2", "D4", "D5", "D9", "P6", "T1"),
               {f"{PG}::*": DECLARED, f"{BATCH}::*": DECLARED, "checks/test_integrity.py::*": DECLARED,
                "checks/test_predictions.py::test_prediction_accuracy_holds": WARNING,
                "checks/test_traffic.py::test_daily_statistics_report_is_produced": WARNING,
@@ -497,23 +659,49 @@ CATALOGUE: dict[str, Fault] = {
                f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]": WARNING,
                f"{T1}::test_declared_ports_listen[sandbox]": ERROR,
                f"{HEALTH}[api/api/health]": ERROR, f"{HEALTH}[ml_engine/api/ml/health]": ERROR,
-               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
+               "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING,
+               f"{BACKUPS}::test_dump_tool_is_not_older_than_the_server": ERROR},
               _stop_postgres),
         Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
               {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_fault_process),
         Fault("backup-stale", "the daily backup job stopped two nights ago", ("D5", "B1"),
               {f"{BACKUPS}::test_latest_backup_is_fresh[daily]": ERROR},
               _set_aside("backup-stale", lambda sb: _latest_sets(sb, "daily", 2)),
-              _put_back("backup-stale", lambda sb: sb.backups_local)),
+              _put_back("backup-stale", lambda sb: sb.backups_local),
+              also={"drill": {f"{DRILL}::test_recovery_objectives_are_met": ERROR}}),
         Fault("backup-incomplete", "the latest daily set lacks its config archive", ("D5", "B2"),
-              {f"{BACKUPS}::test_latest_backup_holds_every_part[daily]": ERROR}, _drop_config_archive,
-              _restore_originals("backup-incomplete")),
+              {f"{BACKUPS}::test_latest_backup_holds_every_part[daily]": ERROR},
+              *_break_latest_daily("backup-incomplete", _drop_config_archive)),
         Fault("backup-empty-dump", "the latest daily dump is empty (and checksummed as such)", ("D5", "B2"),
-              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL}, _empty_dump,
-              _restore_originals("backup-empty-dump")),
+              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL,
+               f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
+              *_break_latest_daily("backup-empty-dump", _empty_dump),
+              also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
         Fault("backup-corrupt", "a byte in the middle of the latest daily dump is flipped", ("D5", "B2"),
-              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL}, _corrupt_dump,
-              _restore_originals("backup-corrupt")),
+              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL},
+              *_break_latest_daily("backup-corrupt", _flip_a_byte, where="local"),
+              also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
+        Fault("backup-archive-cut", "the latest daily logs archive is cut in half, then checksummed", ("D5", "B2"),
+              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL},
+              *_break_latest_daily("backup-archive-cut", _cut_logs_archive)),
+        Fault("backup-shrunk", "the latest daily dump holds a tenth of stock_prices (whole, checksummed)", ("D5",),
+              {f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
+              *_break_latest_daily("backup-shrunk", _drop_most_prices),
+              also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
+        Fault("backup-truncated", "the latest daily dump stops at 60 %, checksummed as it was", ("D5", "W5", "MM3"),
+              {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL,
+               f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
+              *_break_latest_daily("backup-truncated", _cut_dump),
+              also={"drill": {f"{DRILL}::*": DECLARED}}),
+        Fault("backup-index-drift", "the latest dump builds an index that loses rows (a collation change)",
+              ("W5", "MM3"), {}, *_break_latest_daily("backup-index-drift", _add_drifting_index),
+              also={"drill": {f"{DRILL}::test_restored_database_passes_amcheck": CRITICAL}}),
+        Fault("backup-old-tool", "the latest daily dump was taken with pg_dump 13 against a 15 server", ("D5",),
+              {f"{BACKUPS}::test_dump_tool_is_not_older_than_the_server": ERROR},
+              *_break_latest_daily("backup-old-tool", _old_dump_tool)),
+        Fault("backup-offsite-differs", "a byte of the off-site copy of the latest daily dump differs", ("D5", "B2"),
+              {f"{BACKUPS}::test_offsite_copy_matches_the_local_set[daily]": ERROR},
+              *_break_latest_daily("backup-offsite-differs", _flip_a_byte, where="offsite")),
         Fault("backup-unreadable", "a backup folder whose backup.json is cut short", ("D5",),
               {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set),
         Fault("batch-failed", "last night's ingest job failed", ("D2",),
@@ -605,6 +793,33 @@ CATALOGUE: dict[str, Fault] = {
         Fault("memory-hog", "a leaking process holds 93 % of the platform's memory limit", ("D6", "T3"),
               {"checks/test_resources.py::test_memory_under_limit[sandbox]": WARNING}, _hog("memory-hog"),
               _stop_fault_process),
+        Fault("io-saturated", "four writers keep the data volume's device busy with synchronous writes", ("T3",),
+              {"checks/test_resources.py::test_disks_keep_up_with_their_io[sandbox]": WARNING}, _saturate_io,
+              _remove_io_hog_files),
+        Fault("cpu-busy-afternoon", "the CPU ran at 96 % for 40 minutes six hours ago", ("D11",),
+              {f"{D11}[sandbox-cpu]": WARNING}, _reshape_history("cpu", 96, 6, 40), _rewrite_history),
+        Fault("memory-climbing", "memory above 90 % for the last three hours", ("D11",),
+              {f"{D11}[sandbox-memory]": WARNING}, _reshape_history("memory", 91, 3, 180), _rewrite_history),
+        Fault("disk-full-for-hours", "the data volume sat at 97 % for two hours this morning", ("D11",),
+              {f"{D11}[sandbox-disk]": ERROR}, _reshape_history("disk", 97, 8, 120), _rewrite_history),
+        Fault("network-saturated", "950 Mbit/s for half an hour (a bulk copy on the service link)", ("D11",),
+              {f"{D11}[sandbox-network]": WARNING}, _reshape_history("network", 950, 4, 30), _rewrite_history),
+        Fault("monitoring-gap", "the monitoring recorded nothing for four hours", ("D11",),
+              {f"{D11}[*]": WARNING}, _reshape_history(None, 0, 9, 240), _rewrite_history),
+        Fault("restore-lost-days", "the restore brought back stock_prices without its last week",
+              ("R1",), {}, _sql("stock_prices", "DELETE FROM stock_prices WHERE date >= (SELECT max(date) - 4"
+                                                " FROM stock_prices)"), _restore_tables,
+              also={"post_restore": {f"{RESTORE}::test_restored_database_holds_what_the_backup_held": CRITICAL,
+                                     f"{RESTORE}::test_newest_data_is_as_new_as_the_backup": CRITICAL}}),
+        Fault("index-invalid", f"{HOT_INDEX} marked invalid (a REINDEX CONCURRENTLY cut short)", ("R1",),
+              {}, _invalidate_index(False), _invalidate_index(True),
+              also={"post_restore": {f"{RESTORE}::test_no_index_is_invalid": ERROR}}),
+        Fault("config-not-restored", "app.toml differs from the config archive (a hand edit survived)", ("R2",),
+              {}, _edit_config, _put_config_back,
+              also={"post_restore": {f"{RESTORE}::test_configuration_matches_the_config_archive[sandbox]": ERROR}}),
+        Fault("cache-not-filled", "the API cannot write its cache; the prediction keys are gone", ("R2",),
+              {}, _empty_prediction_cache,
+              also={"post_restore": {f"{RESTORE}::test_caches_fill_again": ERROR}}),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
               _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans)),

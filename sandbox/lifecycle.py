@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from sandbox import backup, cgroup, data, postgres, traffic
+from sandbox import backup, cgroup, data, metrics, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
@@ -27,6 +27,7 @@ SECRET_NAMES = (
     "SANDBOX_PG_OWNER_PASSWORD",  # the application's own role
     "OPSCHECK_SANDBOX_PG_PASSWORD",  # the checks' read-only monitoring role
     "OPSCHECK_SANDBOX_REDIS_PASSWORD",
+    "OPSCHECK_SANDBOX_DRILL_PASSWORD",  # the restore drill's role: may create (and drop) scratch databases
 )
 MAX_CONNECTIONS = 50
 READY_TIMEOUT_S = 40.0
@@ -78,6 +79,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     now = datetime.now(UTC)
     _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now)
     traffic.write_history(sandbox.logs, end=now)
+    metrics.write_history(sandbox.metrics, now.timestamp(), metrics.disk_percent(sandbox, state))
     state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
     sandbox.write_state(state)
     for name in SERVICES:
@@ -94,18 +96,27 @@ DATA_VOLUME_MB = 64
 
 
 def _mount_data_volume(sandbox: Sandbox) -> str:
-    """A 64 MB tmpfs as the platform's data volume, so T3 judges a disk the sandbox owns, not the machine's.
+    """A 64 MB volume of the platform's own, so T3 judges a disk the sandbox owns, not the machine's.
 
-    Mounting needs root; without it the target declares no disk to watch (and says so when T3 skips).
+    An ext4 file system on a loop device, so it has block-device I/O figures to judge too; a tmpfs
+    where loop devices cannot be had. Mounting needs root; without it the target declares no disk to
+    watch (and says so when T3 skips).
     """
     sandbox.data.mkdir(exist_ok=True)
     if os.geteuid() != 0:
         return ""
-    result = subprocess.run(
+    image = sandbox.root / "data.img"
+    attempts = [
+        ["mount", "-o", "loop", str(image), str(sandbox.data)],
         ["mount", "-t", "tmpfs", "-o", f"size={DATA_VOLUME_MB}m,mode=0755", "opscheck-sandbox", str(sandbox.data)],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
-    return str(sandbox.data) if result.returncode == 0 else ""
+    ]
+    with open(image, "wb") as out:
+        out.truncate(DATA_VOLUME_MB << 20)
+    formatted = subprocess.run(["mkfs.ext4", "-q", "-m", "0", "-F", str(image)], capture_output=True, timeout=60)
+    for command in attempts[0 if formatted.returncode == 0 else 1 :]:
+        if subprocess.run(command, capture_output=True, timeout=30).returncode == 0:
+            return str(sandbox.data)
+    return ""
 
 
 def start_service(sandbox: Sandbox, name: str) -> int:
@@ -152,6 +163,21 @@ def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], row
             " IN ROLE pg_monitor, pg_read_all_data"
         )
         conn.execute("CREATE DATABASE miraikakaku OWNER miraikakaku")
+        # The drill's scratch databases live on this same server here (a real target names another);
+        # they come from template1, which carries the extensions the dump needs and amcheck for pg_amcheck.
+        conn.execute(
+            f"CREATE ROLE opscheck_drill LOGIN CREATEDB PASSWORD '{secret_values['OPSCHECK_SANDBOX_DRILL_PASSWORD']}'"
+        )
+    with psycopg.connect(postgres.superuser_conninfo(pg_dir, port, "template1"), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION amcheck")
+        conn.execute("CREATE EXTENSION pg_stat_statements")  # the dump asks for it; only a superuser may create it
+        conn.execute("GRANT USAGE ON SCHEMA public TO opscheck_drill")
+        for function in (
+            "bt_index_check(regclass, boolean)",
+            "bt_index_parent_check(regclass, boolean, boolean)",
+            "verify_heapam(regclass, boolean, boolean, text, bigint, bigint)",
+        ):
+            conn.execute(f"GRANT EXECUTE ON FUNCTION {function} TO opscheck_drill")
     with psycopg.connect(postgres.superuser_conninfo(pg_dir, port, "miraikakaku")) as conn:
         conn.execute("SET ROLE miraikakaku")
         data.load(conn, rows, now)
@@ -171,7 +197,7 @@ def _write_config(sandbox: Sandbox) -> None:
     )
     (sandbox.config_dir / "logrotate.conf").write_text(
         f"{sandbox.logs}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
-        "    delaycompress\n    missingok\n    notifempty\n    copytruncate\n}\n"
+        "    delaycompress\n    missingok\n    copytruncate\n}\n"
     )
 
 
@@ -277,6 +303,7 @@ def _down_unlocked(sandbox: Sandbox) -> bool:
         postgres.remove(pg_dir)
     if state.data_mount:
         subprocess.run(["umount", state.data_mount], capture_output=True, timeout=30)
+    (sandbox.root / "data.img").unlink(missing_ok=True)
     if state.cgroup:
         cgroup.remove(state.cgroup)
     sandbox.state_file.unlink(missing_ok=True)

@@ -93,6 +93,11 @@ class Sandbox:
         return self.root / "data"
 
     @property
+    def metrics(self) -> Path:
+        """The monitoring's resource history (CSV), what D11 reads through its query API."""
+        return self.root / "metrics.csv"
+
+    @property
     def plans(self) -> Path:
         return self.root / "plans"
 

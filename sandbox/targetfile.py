@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox import metrics
 from sandbox.state import Sandbox, State, atomic_write
 
 
@@ -49,6 +50,16 @@ sslmode = "disable"
 connect_timeout_s = 2
 statement_timeout_ms = 5000
 
+[drill]
+host = "127.0.0.1"
+port = {p["postgres"]}
+user = "opscheck_drill"
+password_env = "OPSCHECK_SANDBOX_DRILL_PASSWORD"
+sslmode = "disable"
+timeout_minutes = 10
+max_rto_minutes = 10
+max_rpo_hours = 26
+
 [redis]
 url = "redis://127.0.0.1:{p["redis"]}/0"
 password_env = "OPSCHECK_SANDBOX_REDIS_PASSWORD"
@@ -72,6 +83,14 @@ processes = ["sandbox.platform.serve api {root}", "sandbox.platform.serve fronte
 disk_paths = [{f'"{state.data_mount}"' if state.data_mount else ""}]
 {f'cgroup = "{state.cgroup}"' if state.cgroup else "watch_resources = false  # no cgroup of its own (needs root)"}
 
+[metrics]
+url = "http://127.0.0.1:{p["monitoring"]}"
+step_s = 60
+min_coverage_percent = 90
+
+[metrics.queries]
+{chr(10).join(f"{name} = '{metrics.query_for(name)}'" for name in metrics.RESOURCES)}
+
 [logs]
 app = "{root / "logs" / "api.log"}"
 frontend = "{root / "logs" / "frontend.log"}"
@@ -81,6 +100,12 @@ alerts = "{root / "logs" / "alerts.log"}"
 [backups]
 root = "{sandbox.backups_local}"
 offsite = "{sandbox.backups_offsite}"
+config_root = "{root}"
+
+[maintenance]
+window = "Sun 02:00"
+duration_hours = 2
+backup_lead_hours = 0.5
 
 [plans]
 dir = "{sandbox.plans}"

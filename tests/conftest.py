@@ -60,13 +60,22 @@ def faulted(platform: Sandbox, name: str) -> Iterator[faults.Fault]:
         faults.heal(platform)
 
 
+@contextlib.contextmanager
+def started_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Sandbox]:
+    """A fresh sandbox in a folder of its own, ended after the block."""
+    sandbox = Sandbox(tmp_path_factory.mktemp(name))
+    lifecycle.up(sandbox)
+    try:
+        yield sandbox
+    finally:
+        lifecycle.down(sandbox)
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A healthy sandbox for this session; tests that break it heal it before they end."""
-    sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"))
-    lifecycle.up(sandbox)
-    yield sandbox
-    lifecycle.down(sandbox)
+    with started_sandbox(tmp_path_factory, "sandbox") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     row = rows["checks/test_health.py::test_component_reports_healthy[monitoring/health]"]
     assert "last 15 lines of the alerts log" in row, "T2: the failure carries the logs that may explain it"
     assert ">ERROR</td>" in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
-    assert run.summary["failed_by_level"] == {"error": 2}, "its health, and its process on the host (T1)"
+    assert run.summary["failed_by_level"] == {"error": 2, "warning": 4}, "its health, its process (T1), D11's history"
     assert run.summary["selection"] == "daily" and run.summary["target"] == "sandbox"
 
 

@@ -9,12 +9,14 @@ weekly), when it finished, and the figures it saw at dump time.
 from __future__ import annotations
 
 import json
+import tarfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opscheck.digests import sha256_of
+from opscheck.digests import sha256_of, sha256_of_stream
 from opscheck.errors import ProbeError
 
 KINDS = ("hourly", "daily", "weekly")
@@ -92,6 +94,36 @@ class BackupSet:
             return [f"{dump.name} does not end with pg_dump's completion line (truncated?)"]
         return []
 
+    def archive_problems(self) -> list[str]:
+        """Each .tar.gz read to its end: gzip checks its CRC there, tar its blocks (`gzip -t`, `tar -tzf`)."""
+        problems = []
+        for archive in sorted(self.path.glob("*.tar.gz")):
+            try:
+                _archive_digests(archive)
+            except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
+                problems.append(f"{archive.name} is not a whole archive ({type(exc).__name__}: {exc})")
+        return problems
+
+    def config_members(self) -> dict[str, str]:
+        """Path inside the config archive → SHA-256 of its content, for every file in it."""
+        archive = self.part("config")
+        return _archive_digests(archive) if archive else {}
+
+    def dump_size(self) -> int | None:
+        dump = self.part("database")
+        return dump.stat().st_size if dump else None
+
+
+def _archive_digests(archive: Path) -> dict[str, str]:
+    """Every file in a .tar.gz → its SHA-256, reading the archive to its very end."""
+    digests = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            if member.isfile():
+                with tar.extractfile(member) as body:  # type: ignore[union-attr]
+                    digests[member.name] = sha256_of_stream(body)
+    return digests
+
 
 class BackupStore:
     part = "backup store"
@@ -118,6 +150,7 @@ class BackupStore:
         found.sort(key=lambda s: s.finished_at)
         return found, unreadable
 
-    def latest(self, kind: str) -> BackupSet | None:
+    def latest(self, kind: str, before: int = 0) -> BackupSet | None:
+        """The newest set of `kind`, or the one `before` sets earlier."""
         of_kind = [s for s in self.sets()[0] if s.kind == kind]
-        return of_kind[-1] if of_kind else None
+        return of_kind[-1 - before] if len(of_kind) > before else None

@@ -50,7 +50,7 @@ class Database:
                     row_factory=dict_row,
                 )
             except psycopg.Error as exc:
-                self._failure = ProbeError(self.part, self.address, _cause(exc, self._password))
+                self._failure = ProbeError(self.part, self.address, describe_error(exc, self._password))
                 raise self._failure from None
             self._conn.read_only = True
         return self._conn
@@ -67,7 +67,7 @@ class Database:
             ) from None
         except psycopg.OperationalError as exc:
             self._conn = None
-            raise ProbeError(self.part, self.address, _cause(exc, self._password)) from None
+            raise ProbeError(self.part, self.address, describe_error(exc, self._password)) from None
 
     def value(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         rows = self.rows(sql, params)
@@ -78,6 +78,6 @@ class Database:
             self._conn.close()
 
 
-def _cause(exc: Exception, password: str | None) -> str:
+def describe_error(exc: Exception, password: str | None) -> str:
     text = " ".join(str(exc).split())
     return text.replace(password, "***") if password else text

@@ -71,3 +71,44 @@ def memory(host, cgroup: str | None) -> Usage:
     limit_bytes = total if limit == "max" else min(int(limit), total)
     used = usage - inactive
     return Usage(100.0 * used / limit_bytes, f"{used / 2**20:.0f} of {limit_bytes / 2**20:.0f} MiB in cgroup {cgroup}")
+
+
+@dataclass(frozen=True)
+class DeviceIo:
+    """A block device's work over the sample, as iostat -x shows it."""
+
+    path: str
+    device: str
+    busy_percent: float  # share of the time with I/O in flight (%util)
+    await_ms: float  # mean time an I/O took, queueing included
+    operations: int
+
+
+def io(host, paths: list[str], sample_s: float) -> tuple[list[DeviceIo], list[str]]:
+    """I/O of the block devices behind `paths` over `sample_s`; and the paths on no block device (tmpfs, …)."""
+    quoted = " ".join(shlex.quote(p) for p in paths)
+    stats = "echo --; cat /proc/diskstats"
+    script = f"df -P {quoted} | tail -n +2 | awk '{{print $1}}'; {stats}; sleep {sample_s}; {stats}"
+    sources, before, after = _run(host, script, "I/O (/proc/diskstats)").split("--\n")
+    stats = [_diskstats(before), _diskstats(after)]
+    devices, unbacked = [], []
+    for path, source in zip(paths, sources.split(), strict=True):
+        name = _run(host, f"readlink -f {shlex.quote(source)}", "device name").strip().rsplit("/", 1)[-1]
+        if not source.startswith("/dev/") or name not in stats[0]:
+            unbacked.append(f"{path} ({source})")
+            continue
+        (ios0, ms0, ticks0), (ios1, ms1, ticks1) = stats[0][name], stats[1][name]
+        done = ios1 - ios0
+        devices.append(DeviceIo(path, name, min(100.0, 100 * (ticks1 - ticks0) / (sample_s * 1000)),
+                                (ms1 - ms0) / done if done else 0.0, done))  # fmt: skip
+    return devices, unbacked
+
+
+def _diskstats(text: str) -> dict[str, tuple[int, int, int]]:
+    """device → (I/Os completed, ms spent on them, ms with I/O in flight), from /proc/diskstats."""
+    out = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 14:
+            out[f[2]] = (int(f[3]) + int(f[7]), int(f[6]) + int(f[10]), int(f[12]))
+    return out

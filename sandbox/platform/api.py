@@ -61,6 +61,9 @@ def cache_get(key: str) -> str | None:
 
 
 def cache_set(key: str, value: str, ttl: int) -> None:
+    if "cache-not-filled" in FAULTS:  # the fault: the API was restored pointing at a cache it cannot write
+        log.warning("cache write failed: ReadOnlyError")
+        return
     try:
         CACHE.set(key, value, ex=ttl)
     except redis.RedisError as exc:

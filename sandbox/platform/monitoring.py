@@ -17,9 +17,10 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from sandbox import traffic
+from sandbox import metrics, traffic
 from sandbox.data import DEMO_USER
 from sandbox.platform.common import app_logger, ports, sandbox
+from sandbox.state import State
 
 alerts = app_logger("miraikakaku.alerts", "alerts.log")
 POLL_S = 2.0
@@ -59,9 +60,19 @@ async def users() -> None:
                 await client.request(method, path, headers=headers, json=body)
 
 
+async def record_resources() -> None:
+    """Append what the sandbox really uses to the resource history, as an exporter scraped every SAMPLE_S would."""
+    state = sandbox().read_state() or State()
+    sampler = metrics.Sampler(state.cgroup, metrics.data_path(sandbox(), state))
+    while True:
+        await asyncio.sleep(metrics.SAMPLE_S)
+        with contextlib.suppress(OSError), sandbox().metrics.open("a", encoding="utf-8") as history:
+            history.write(sampler.sample())
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    tasks = [asyncio.create_task(poll()), asyncio.create_task(users())]
+    tasks = [asyncio.create_task(poll()), asyncio.create_task(users()), asyncio.create_task(record_resources())]
     alerts.info("INFO monitoring started")
     yield
     for task in tasks:
@@ -78,3 +89,12 @@ def health() -> JSONResponse:
     healthy = age <= 3 * POLL_S + 2
     body = {"status": "ok" if healthy else "stalled", "last_poll_age_s": round(age, 1), "observed": last_poll}
     return JSONResponse(body, 200 if healthy else 503)
+
+
+@app.get("/api/v1/query_range")
+def query_range(query: str, start: float, end: float, step: float) -> JSONResponse:
+    """The part of Prometheus's HTTP API that D11 asks: one resource of one host over a window."""
+    if step <= 0 or end < start or (end - start) / step > 11_000:
+        return JSONResponse({"status": "error", "errorType": "bad_data", "error": "bad start, end or step"}, 400)
+    answer = metrics.query_range(sandbox().metrics, query, start, end, step)
+    return JSONResponse(answer, 200 if answer["status"] == "success" else 400)
