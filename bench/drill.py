@@ -28,10 +28,10 @@ def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:
         bare_s = time.perf_counter() - started
         assert result.returncode == 0, result.stderr
         with server.connect("opscheck_bench_bare") as conn:
-            # the fingerprint's own subquery, cut out of the SQL the backup job and the drill share
-            fingerprint_sql = backup_figures.SQL.split("'fingerprint', (", 1)[1].split("FROM stock_prices)")[0]
+            # the one pass over stock_prices (days, rows, hashes per symbol), cut out of the SQL the job and drill share
+            one_pass = backup_figures.SQL.split("WITH per_symbol AS (", 1)[1].split("GROUP BY symbol")[0]
             started = time.perf_counter()
-            conn.execute(fingerprint_sql + " FROM stock_prices").fetchone()
+            conn.execute(one_pass + " GROUP BY symbol").fetchall()
             fingerprint_s = time.perf_counter() - started
     finally:
         with server.connect(spec.maintenance_db) as admin:
@@ -47,6 +47,6 @@ def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:
         "bare replay (psql -v ON_ERROR_STOP=1 -1 -f)": f"{bare_s:.1f} s",
         "whole drill": f"{drill_s:.1f} s (restore {outcome.restore_s:.1f} s, figures {outcome.figures_s:.1f} s, "
         f"pg_amcheck {outcome.amcheck_s:.1f} s)",
-        "fingerprint alone": f"{fingerprint_s:.2f} s",
+        "fingerprint alone (the pass over stock_prices)": f"{fingerprint_s:.2f} s",
         "drill / bare replay": f"{drill_s / bare_s:.2f}×",
     }

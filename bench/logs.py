@@ -62,9 +62,13 @@ WINDOW = """
 import sys, time
 from opscheck.logstats import traffic
 from opscheck.probes.logs import LogFile, access_time
-log = LogFile("access", __import__("pathlib").Path(sys.argv[1]), access_time)
+path = __import__("pathlib").Path(sys.argv[1])
+with path.open("rb") as tail:  # the log may have been made by an earlier run: its last 2 h, not the clock's
+    tail.seek(max(0, path.stat().st_size - 4096))
+    end = access_time(tail.read().splitlines()[-1])
+log = LogFile("access", path, access_time)
 started = time.perf_counter()
-figures = traffic(log.lines(since=time.time() - 2 * 3600))
+figures = traffic(log.lines(since=end - 2 * 3600))
 print(time.perf_counter() - started, figures.requests)
 """
 

@@ -6,10 +6,11 @@ the target's scheduled one). The health checks (D1), the index check (R1) and th
 """
 
 import os
-import time
 from datetime import UTC, datetime
 
 import pytest
+
+from opscheck.probes import processes
 
 pytestmark = [pytest.mark.post_maintenance]
 
@@ -78,17 +79,11 @@ def test_logs_were_rotated_in_the_window(target, maintenance_window):
 def test_services_were_restarted_in_the_window(host, host_spec, maintenance_window):
     if not host_spec.processes:
         pytest.skip(f"the target declares no processes on {host_spec.name} ([[hosts]] processes)")
-    result = host.run("ps -eww -o etimes=,args=")
-    now = time.time()
-    started = {}
-    for line in result.stdout.splitlines():
-        elapsed, _, args = line.strip().partition(" ")
-        for wanted in host_spec.processes:
-            if wanted in args and elapsed.isdigit():
-                started[wanted] = max(started.get(wanted, 0.0), now - int(elapsed))
-    missing = [p for p in host_spec.processes if p not in started]
-    old = [f"{p} (running since {_ago(datetime.fromtimestamp(t, UTC))})" for p, t in started.items()
-           if t < maintenance_window.start.timestamp()]  # fmt: skip
+    found = processes.matching(host, host_spec.processes)
+    missing = [name for name, procs in found.items() if not procs]
+    oldest = {name: min(p.started for p in procs) for name, procs in found.items() if procs}
+    old = [f"{name} (running since {_ago(datetime.fromtimestamp(started, UTC))})" for name, started in oldest.items()
+           if started < maintenance_window.start.timestamp()]  # fmt: skip
     assert not missing and not old, (
         f"on {host_spec.name}, not restarted in {_when(maintenance_window)}: "
         f"{', '.join(old + [p + ' (not running)' for p in missing])}. Manual (MW2): restart the services "

@@ -2,6 +2,8 @@
 
 import pytest
 
+from opscheck.probes import processes
+
 pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("T1")]
 
 
@@ -20,8 +22,7 @@ def test_declared_ports_listen(host, host_spec):
 def test_declared_processes_run(host, host_spec):
     if not host_spec.processes:
         pytest.skip(f"the target declares no processes for {host_spec.name} ([[hosts]] processes)")
-    running = host.check_output("ps -eww -o args")  # ww: whole command lines, also without a terminal
-    missing = [name for name in host_spec.processes if name not in running]
+    missing = [name for name, found in processes.matching(host, host_spec.processes).items() if not found]
     assert not missing, (
         f"on {host_spec.name} no process matches {', '.join(repr(m) for m in missing)}. Manual: ps aux | grep; "
         "start it (python3 simple_api_server.py &, npm start &, …)"

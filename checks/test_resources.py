@@ -12,7 +12,8 @@ from opscheck.probes import resources
 
 @pytest.mark.daily
 @pytest.mark.morning
-@pytest.mark.checklist("T3")
+@pytest.mark.weekly
+@pytest.mark.checklist("T3", "W6")
 @pytest.mark.level("warning")
 def test_disks_have_room(host, host_spec, thresholds):
     if not host_spec.disk_paths:
@@ -27,12 +28,13 @@ def test_disks_have_room(host, host_spec, thresholds):
         fields = line.split()
         used = int(fields[4].rstrip("%"))
         if used > thresholds.disk_percent:
-            full.append((used, f"{path} on {fields[5]} is {used} % full ({int(fields[3]) // 1024} MB free)"))
+            full.append((used, fields[5], f"{path} on {fields[5]} is {used} % full ({int(fields[3]) // 1024} MB free)"))
     if not full:
         return
-    worst = max(used for used, _ in full)
-    found = f"on {host_spec.name}: {'; '.join(text for _, text in full)}"
-    remedy = "Manual (df -h): clean old logs and backups past retention (W6), or grow the volume"
+    worst = max(used for used, _, _ in full)
+    found = f"on {host_spec.name}: {'; '.join(text for _, _, text in full)}"
+    largest = _largest(host, sorted({mount for _, mount, _ in full}))
+    remedy = f"Manual (df -h): clean old logs and backups past retention (W6), or grow the volume. {largest}"
     if worst > thresholds.disk_critical_percent:
         fail_at(Level.ERROR, f"{found} (above {thresholds.disk_critical_percent:g} %: writes will fail). {remedy}")
     fail_at(Level.WARNING, f"{found} (limit {thresholds.disk_percent:g} %). {remedy}")
@@ -58,6 +60,16 @@ def test_disks_keep_up_with_their_io(host, host_spec, target, thresholds):
         f"I/O on {host_spec.name} is saturated: {found} (limit {thresholds.io_busy_percent:g} %). "
         "Manual (T3, iostat): find the writer (iotop); move backups and bulk jobs off peak, or a faster volume"
     )
+
+
+def _largest(host, mounts: list[str]) -> str:
+    """W6's clean-up candidates: the largest files on the full file systems, with their sizes."""
+    listed = host.run(
+        f"find {' '.join(map(shlex.quote, mounts))} -xdev -type f -printf '%s %p\\n' 2>/dev/null | sort -nr | head -5"
+    )
+    files = [f"{int(size) // 2**20} MB {path}" for size, _, path in (line.partition(" ") for line in
+             listed.stdout.splitlines()) if size.isdigit()]  # fmt: skip
+    return f"Largest files there: {'; '.join(files)}" if files else ""
 
 
 def _watched(host_spec):

@@ -8,11 +8,15 @@ so two runs finishing together (a cron overlap) both land intact.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import secrets
+import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,37 @@ def record_run(reports: Path, run_dir: Path, summary: dict[str, Any]) -> dict[st
     return append(reports, entry)
 
 
+ATTESTATIONS = "attestations"
+
+
+def attest(reports: Path, item: str, by: str, note: str = "", evidence: list[Path] | None = None,
+           at: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    """Record that a person vouches for a manual item (a plan reviewed, a DR plan read), with copies of
+    the evidence they name, into the same chain as the runs: it can be added to, never quietly edited."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    folder = reports / ATTESTATIONS / f"{moment:%Y%m%dT%H%M%SZ}-{item}-{secrets.token_hex(3)}"
+    folder.mkdir(parents=True)
+    for path in evidence or []:
+        shutil.copy2(path, folder / path.name)
+    entry = {"kind": "attestation", "item": item, "by": by, "note": note, "at": moment.isoformat(),
+             "folder": str(folder.relative_to(reports)), "files": file_hashes(folder)}  # fmt: skip
+    return append(reports, entry)
+
+
+def latest_attestation(reports: Path, item: str) -> dict[str, Any] | None:
+    """The newest attestation of `item` in the chain (whether the chain is intact is `verify`'s to say)."""
+    chain = reports / CHAIN
+    if not chain.exists():
+        return None
+    found = None
+    for line in chain.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if record.get("kind") == "attestation" and record.get("item") == item:
+                found = record
+    return found
+
+
 @dataclass(frozen=True)
 class Finding:
     line: int
@@ -102,26 +137,26 @@ def verify(reports: Path) -> tuple[int, list[Finding]]:
         previous = record.get("hash")
         if record.get("kind") == "run":
             recorded.add(record["run_id"])
-            findings.extend(_check_run_folder(reports, number, record))
-    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and p.name not in recorded):
+            findings.extend(_check_folder(reports, number, record["run_id"], f"run {record['run_id']}", record))
+        elif record.get("kind") == "attestation":
+            what = f"attestation of {record.get('item')} by {record.get('by')}"
+            findings.extend(_check_folder(reports, number, record["folder"], what, record))
+    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and p.name not in recorded | {ATTESTATIONS}):
         if (folder / "summary.json").exists():
             findings.append(Finding(0, f"run folder {folder.name} is not in the audit chain"))
     return len(lines), findings
 
 
-def _check_run_folder(reports: Path, number: int, record: dict[str, Any]) -> list[Finding]:
-    folder = reports / record["run_id"]
+def _check_folder(reports: Path, number: int, name: str, what: str, record: dict[str, Any]) -> list[Finding]:
+    folder = reports / name
     if not folder.is_dir():
-        return [Finding(number, f"run {record['run_id']} was deleted")]
+        return [Finding(number, f"{what} was deleted")]
     found = file_hashes(folder)
     problems = []
-    for name, digest in record["files"].items():
-        if name not in found:
-            problems.append(Finding(number, f"run {record['run_id']}: {name} was deleted"))
-        elif found[name] != digest:
-            problems.append(Finding(number, f"run {record['run_id']}: {name} was changed"))
-    problems.extend(
-        Finding(number, f"run {record['run_id']}: {name} was added afterwards")
-        for name in found.keys() - record["files"]
-    )
+    for file, digest in record["files"].items():
+        if file not in found:
+            problems.append(Finding(number, f"{what}: {file} was deleted"))
+        elif found[file] != digest:
+            problems.append(Finding(number, f"{what}: {file} was changed"))
+    problems.extend(Finding(number, f"{what}: {file} was added afterwards") for file in found.keys() - record["files"])
     return problems

@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from opscheck import audit
+from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError
 from opscheck.target import COMPONENT_TITLES, load_target
 
@@ -30,16 +31,35 @@ def main(argv: list[str] | None = None) -> int:
     for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs")):
         sub = trail.add_parser(action, help=text)
         sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    vouch = commands.add_parser("attest", help="record that you vouch for a manual item (M4: DR plan reviewed, …)")
+    vouch.add_argument("item", help="the checklist ID, e.g. M4")
+    vouch.add_argument("--by", required=True, help="who attests (a name the auditor can ask)")
+    vouch.add_argument("--note", default="", help="what was done, and where to read more")
+    vouch.add_argument("--evidence", type=Path, action="append", default=[], help="a file kept with it (repeatable)")
+    vouch.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)
     try:
         if args.command == "audit":
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
+        if args.command == "attest":
+            return _attest(args)
         return _targets_check(args.file)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
         return 2
+
+
+def _attest(args: argparse.Namespace) -> int:
+    if args.item not in catalogue():
+        raise OpscheckError(f"{args.item} is not a checklist item (see opscheck/catalogue.toml)")
+    missing = [str(p) for p in args.evidence if not p.is_file()]
+    if missing:
+        raise OpscheckError(f"no such evidence file: {', '.join(missing)}")
+    record = audit.attest(args.reports_dir, args.item, args.by, args.note, args.evidence)
+    print(f"{args.item} attested by {args.by} at {record['at'][:19]}; kept in {args.reports_dir / audit.CHAIN}")
+    return 0
 
 
 def _audit_verify(reports: Path) -> int:

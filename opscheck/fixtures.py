@@ -87,13 +87,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         hosts = [h for h in spec.hosts if role is None or role in h.roles]
         absent = f"no host {f'with role {role!r}' if role else 'at all'} ([[hosts]])"
         _over(metafunc, "host_spec", hosts, absent, ids=[h.name for h in hosts])
+    if "attested_item" in wanted:
+        items = spec.attestations.max_age_days
+        metafunc.parametrize(
+            "attested_item",
+            [pytest.param(i, id=i, marks=pytest.mark.checklist(i)) for i in items]
+            or [pytest.param(None, marks=pytest.mark.skip(reason="the target asks for no attestations"))],
+        )
     if "resource" in wanted:
         queries = list(spec.metrics.queries) if spec.metrics else []
         _over(metafunc, "resource", queries, "no resource history ([metrics] absent)")
 
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
-              "host_spec", "resource"}  # fmt: skip
+              "host_spec", "resource", "attested_item"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):

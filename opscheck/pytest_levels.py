@@ -21,7 +21,7 @@ IDS_PROP = "checklist"
 FAILED_PROP = "failed_level"
 SCHEDULES = (
     "daily", "morning", "intraday", "evening", "weekly", "monthly", "post_deploy",
-    "post_restore", "post_maintenance", "security", "load", "drill",
+    "post_restore", "post_maintenance", "post_stop", "security", "load", "drill",
 )  # fmt: skip
 MARKEXPR_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -132,6 +132,10 @@ class Logs(Section):
     daily_window_hours: Annotated[float, Field(gt=0)] = 24.0  # the morning's "since the last check"
     intraday_window_hours: Annotated[float, Field(gt=0)] = 2.0  # the every-2-hours block
     max_silence_minutes: Annotated[float, Field(gt=0)] = 15.0  # the access log must have a line this recent
+    # W7: the logrotate configuration on the hosts with role "api" (run with `logrotate --debug`), and the
+    # size no live log may pass (the manual's `maxsize 100M`).
+    logrotate_config: Path | None = None
+    max_size_mb: Annotated[float, Field(gt=0)] = 100.0
 
     def declared(self) -> dict[str, Path]:
         named = {"app": self.app, "frontend": self.frontend, "access": self.access, "alerts": self.alerts}
@@ -145,6 +149,19 @@ class Backups(Section):
     min_size_ratio: Annotated[float, Field(gt=0, le=1)] = 0.8
     # R2: the folder the config archive's paths are relative to, on the hosts with role "api".
     config_root: Path | None = None
+    # B1: where the backup host's cron entries are (default: `crontab -l` there), each kind's command (a
+    # substring of it) and its schedule (the manual's: hourly, daily 03:00, weekly Sunday 04:00).
+    crontab: Path | None = None
+    jobs: dict[Literal["hourly", "daily", "weekly"], str] = {
+        "hourly": "hourly_backup.sh",
+        "daily": "daily_backup.sh",
+        "weekly": "weekly_backup.sh",
+    }
+    schedules: dict[Literal["hourly", "daily", "weekly"], str] = {
+        "hourly": "0 * * * *",
+        "daily": "0 3 * * *",
+        "weekly": "0 4 * * 0",
+    }
 
 
 NODE_EXPORTER_QUERIES = {
@@ -199,6 +216,32 @@ class Maintenance(Section):
     duration_hours: Annotated[float, Field(gt=0, le=48)] = 2.0
     # MW1: a full (daily or weekly) backup must have finished at most this long before the window, or in it.
     backup_lead_hours: Annotated[float, Field(gt=0, le=48)] = 3.0
+
+
+class DatabaseHealth(Section):
+    """The weekly database review (W4, P1-P4): what the manual's pg_stat_* queries are judged against."""
+
+    # P1: the manual's hot query and the index it must be served by.
+    hot_query: str = "SELECT * FROM stock_prices WHERE symbol = 'AAPL' ORDER BY date DESC LIMIT 30"
+    hot_index: str = "idx_stock_prices_symbol_date"
+    hot_index_columns: str = "(symbol, date DESC)"
+    analyze_max_age_days: Annotated[float, Field(gt=0)] = 7.0  # P2
+    changed_since_analyze_percent: Percent = 20.0  # P2: more of a table changed since ANALYZE is stale
+    retention_days: Annotated[int, Field(ge=1)] = 730  # P3: two years
+    retention_margin_days: Annotated[int, Field(ge=0)] = 30  # P3: the oldest row is at least this near the limit
+    dead_tuple_percent: Percent = 20.0  # P4
+    dead_tuple_min_rows: Annotated[int, Field(ge=0)] = 1000  # P4: smaller tables are not judged
+    slow_statement_ms: Annotated[float, Field(gt=0)] = 500.0  # W4: mean time of a statement in pg_stat_statements
+    slow_statement_min_calls: Annotated[int, Field(ge=1)] = 5
+    idle_in_transaction_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a session idle inside a transaction
+    long_query_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a statement running longer than this
+
+
+class Attestations(Section):
+    """Items that are a person's judgement (`opscheck attest ID`), and how old the latest may be, in days."""
+
+    trail: Path | None = None  # the reports folder holding the audit chain; default: this run's reports folder
+    max_age_days: dict[str, Annotated[float, Field(gt=0)]] = {"M4": 31.0}
 
 
 class Plans(Section):
@@ -329,6 +372,8 @@ class Target(Section):
     backups: Backups | None = None
     drill: Drill | None = None
     maintenance: Maintenance = Maintenance()
+    database: DatabaseHealth = DatabaseHealth()
+    attestations: Attestations = Attestations()
     plans: Plans | None = None
     batch: Batch = Batch()
     integrity: Integrity = Integrity()

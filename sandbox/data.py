@@ -133,7 +133,6 @@ def load(conn: psycopg.Connection, rows: int, now: datetime) -> dict[str, int]:
     _load_predictions(conn, symbols[:20], days[-23:], closes, now)
     _load_batch_history(conn, len(symbols), now)
     _load_users(conn, now)
-    conn.execute("ANALYZE")
     counts = {}
     for table in ("stock_prices", "predictions", "batch_runs", "users", "sessions"):
         counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]

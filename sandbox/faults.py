@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -40,6 +40,11 @@ DRILL = "checks/test_drill.py"
 RESTORE = "checks/test_restore.py"
 HOT_INDEX = "idx_stock_prices_symbol_date"
 HELD_CONNECTIONS = 38
+# What a purge job does after its DELETE, so the fault leaves old data gone, not dead tuples behind.
+PURGE_JOB_VACUUM = ("SELECT pg_stat_force_next_flush()", "VACUUM ANALYZE stock_prices")
+STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second late
+IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction_s
+DB_HEALTH = "checks/test_database_health.py"
 STREAM_MAX_AGE_S = 5
 
 
@@ -105,21 +110,31 @@ def _stop_postgres(sandbox: Sandbox, state: State) -> None:
     postgres.stop(Path(state.pg_dir))
 
 
-def _hold_connections(sandbox: Sandbox, state: State) -> None:
-    command = [sys.executable, "-m", "sandbox.faults", "hold", str(sandbox.root), str(HELD_CONNECTIONS)]
-    pid = spawn(command, sandbox.run_logs / "fault-hold.out", env={**os.environ, "SANDBOX_DIR": str(sandbox.root)})
-    _remember(sandbox, "pg-connections-exhausted", {"pid": pid})
-    deadline = time.monotonic() + 40
-    while not (sandbox.run_logs / "held").exists():
-        if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
-            said = (sandbox.run_logs / "fault-hold.out").read_text().strip().splitlines()[-3:]
-            alive = "still running" if is_ours(pid, str(sandbox.root)) else "gone"
-            raise SandboxError(f"could not hold connections (helper {alive}): {' | '.join(said) or 'said nothing'}")
-        time.sleep(0.05)
+def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[Sandbox, State], None]:
+    """A helper process holds `count` sessions open: idle, or idle inside a transaction it never ends."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        command = [sys.executable, "-m", "sandbox.faults", "hold", str(sandbox.root), str(count),
+                   str(in_transaction)]  # fmt: skip
+        env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
+        pid = spawn(command, sandbox.run_logs / "fault-hold.out", env=env)
+        _remember(sandbox, fault, {"pid": pid})
+        deadline = time.monotonic() + 40
+        while not (sandbox.run_logs / "held").exists():
+            if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
+                said = (sandbox.run_logs / "fault-hold.out").read_text().strip().splitlines()[-3:]
+                alive = "still running" if is_ours(pid, str(sandbox.root)) else "gone"
+                said_text = " | ".join(said) or "said nothing"
+                raise SandboxError(f"could not hold connections (helper {alive}): {said_text}")
+            time.sleep(0.05)
+        if in_transaction:
+            time.sleep(IDLE_IN_TRANSACTION_S + 1)  # long enough to break the sandbox target's limit
+
+    return inject
 
 
-def hold(root: str, count: int) -> None:
-    """The helper process of pg-connections-exhausted: open `count` idle sessions and keep them."""
+def hold(root: str, count: int, in_transaction: bool) -> None:
+    """The helper process of the connection faults: open `count` sessions and keep them (in a transaction)."""
     sandbox = Sandbox(Path(root))
     state = sandbox.read_state()
     assert state is not None
@@ -132,6 +147,8 @@ def hold(root: str, count: int) -> None:
                 password=password, application_name="leaky-batch-job", connect_timeout=5,
             )
         )  # fmt: skip
+        if in_transaction:
+            conns[-1].execute("SELECT count(*) FROM stock_prices")  # opens the transaction; never committed
         print(f"holding {number} connection(s)", flush=True)
     (sandbox.run_logs / "held").touch()
     while conns:
@@ -199,7 +216,7 @@ def _restore_tables(sandbox: Sandbox, state: State) -> None:
             conn.execute(f"TRUNCATE {table}")
             conn.execute(f"INSERT INTO {table} SELECT * FROM {FAULT_SCHEMA}.{table}")
         conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
-        conn.execute("ANALYZE")
+        postgres.vacuum_analyze(conn)
 
 
 def _invalidate_index(valid: bool) -> Callable[[Sandbox, State], None]:
@@ -210,6 +227,94 @@ def _invalidate_index(valid: bool) -> Callable[[Sandbox, State], None]:
             conn.execute(f"UPDATE pg_index SET indisvalid = {valid} WHERE indexrelid = %s::regclass", (HOT_INDEX,))
 
     return change
+
+
+def _bloat(on: bool) -> Callable[[Sandbox, State], None]:
+    """Autovacuum switched off on stock_prices and every row rewritten: dead tuples, stale statistics."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            if on:
+                conn.execute("ALTER TABLE stock_prices SET (autovacuum_enabled = false)")
+                conn.execute("UPDATE stock_prices SET volume = volume")
+            else:
+                conn.execute("ALTER TABLE stock_prices RESET (autovacuum_enabled)")
+                postgres.vacuum_analyze(conn, "stock_prices")
+        time.sleep(STATS_FLUSH_S)
+
+    return change
+
+
+def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
+    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+    with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
+                         password=password, autocommit=True) as conn:  # fmt: skip
+        for _ in range(6):
+            conn.execute("SELECT pg_sleep(0.6)")
+
+
+def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def _drop_hourly_cron(sandbox: Sandbox, state: State) -> None:
+    """Someone commented out the hourly backup while debugging, and never put it back."""
+    crontab = sandbox.config_dir / "crontab"
+    crontab.write_text("".join(f"# {line}" if "--kind hourly" in line else line
+                               for line in crontab.read_text().splitlines(keepends=True)))  # fmt: skip
+
+
+def _restore_hourly_cron(sandbox: Sandbox, state: State) -> None:
+    crontab = sandbox.config_dir / "crontab"
+    crontab.write_text("".join(line.removeprefix("# ") for line in crontab.read_text().splitlines(keepends=True)))
+
+
+def _deploy_plan_review(present: bool) -> Callable[[Sandbox, State], None]:
+    """The review line of next week's deploy plan, taken away (a request for review instead) or put back."""
+    lines = ("Review-requested-from:", "Reviewed-by:") if present else ("Reviewed-by:", "Review-requested-from:")
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        for plan in sandbox.plans.glob("deploy-*.md"):
+            plan.write_text(plan.read_text().replace(*lines))
+
+    return change
+
+
+def _narrow_logrotate(narrow: bool) -> Callable[[Sandbox, State], None]:
+    """The logrotate file names the API's logs one by one, and the front end's was forgotten (or put back)."""
+    patterns = ("/*.log {", "/api.log {") if narrow else ("/api.log {", "/*.log {")
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        config = sandbox.config_dir / "logrotate.conf"
+        config.write_text(config.read_text().replace(*patterns))
+
+    return change
+
+
+def _grow_frontend_log(sandbox: Sandbox, state: State) -> None:
+    """A front-end log that nothing rotates: 21 MB of the same warning (the sandbox's limit is 20 MB)."""
+    line = f"{_now_stamp()} WARNING frontend render slow, falling back to client-side rendering\n"
+    with open(sandbox.logs / "frontend.log", "a", encoding="utf-8") as log:
+        log.write(line * (21 * 2**20 // len(line) + 1))
+
+
+def _age_dr_review(sandbox: Sandbox, state: State) -> None:
+    """The trail's only DR-plan review is 40 days old (the month's review was skipped)."""
+    from opscheck import audit
+
+    (sandbox.root / "faults").mkdir(exist_ok=True)
+    shutil.move(sandbox.trail, sandbox.root / "faults" / "trail")
+    review = sandbox.plans / "dr-plan-review.md"
+    audit.attest(sandbox.trail, "M4", by="on-duty engineer", note="DR plan read through", evidence=[review],
+                 at=datetime.now(UTC) - timedelta(days=40))  # fmt: skip
+
+
+def _restore_trail(sandbox: Sandbox, state: State) -> None:
+    kept = sandbox.root / "faults" / "trail"
+    if kept.exists():
+        shutil.rmtree(sandbox.trail, ignore_errors=True)
+        shutil.move(kept, sandbox.trail)
 
 
 def _edit_config(sandbox: Sandbox, state: State) -> None:
@@ -663,7 +768,8 @@ CATALOGUE: dict[str, Fault] = {
                f"{BACKUPS}::test_dump_tool_is_not_older_than_the_server": ERROR},
               _stop_postgres),
         Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
-              {f"{PG}::test_postgres_connections_under_limit": WARNING}, _hold_connections, _stop_fault_process),
+              {f"{PG}::test_postgres_connections_under_limit": WARNING},
+              _hold("pg-connections-exhausted", HELD_CONNECTIONS), _stop_fault_process),
         Fault("backup-stale", "the daily backup job stopped two nights ago", ("D5", "B1"),
               {f"{BACKUPS}::test_latest_backup_is_fresh[daily]": ERROR},
               _set_aside("backup-stale", lambda sb: _latest_sets(sb, "daily", 2)),
@@ -704,6 +810,9 @@ CATALOGUE: dict[str, Fault] = {
               *_break_latest_daily("backup-offsite-differs", _flip_a_byte, where="offsite")),
         Fault("backup-unreadable", "a backup folder whose backup.json is cut short", ("D5",),
               {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set),
+        Fault("backup-unscheduled", "the hourly backup's cron entry commented out", ("B1",),
+              {f"{BACKUPS}::test_backup_job_is_scheduled[sandbox-hourly]": ERROR},
+              _drop_hourly_cron, _restore_hourly_cron),
         Fault("batch-failed", "last night's ingest job failed", ("D2",),
               {f"{BATCH}::test_last_nightly_run_succeeded[ingest]": ERROR},
               _sql("batch_runs", "UPDATE batch_runs SET status = 'failed', message = 'feed timed out after 3 retries'"
@@ -811,9 +920,30 @@ CATALOGUE: dict[str, Fault] = {
                                                 " FROM stock_prices)"), _restore_tables,
               also={"post_restore": {f"{RESTORE}::test_restored_database_holds_what_the_backup_held": CRITICAL,
                                      f"{RESTORE}::test_newest_data_is_as_new_as_the_backup": CRITICAL}}),
-        Fault("index-invalid", f"{HOT_INDEX} marked invalid (a REINDEX CONCURRENTLY cut short)", ("R1",),
+        Fault("index-invalid", f"{HOT_INDEX} marked invalid (a REINDEX CONCURRENTLY cut short)", ("R1", "P1"),
               {}, _invalidate_index(False), _invalidate_index(True),
-              also={"post_restore": {f"{RESTORE}::test_no_index_is_invalid": ERROR}}),
+              also={"post_restore": {f"{RESTORE}::test_no_index_is_invalid": ERROR},
+                    "weekly": {f"{DB_HEALTH}::test_manual_index_is_present_and_valid": ERROR,
+                               f"{DB_HEALTH}::test_hot_query_is_served_by_an_index": WARNING}}),
+        Fault("autovacuum-off-bloat", "autovacuum off on stock_prices, then every row rewritten", ("P2", "P4"),
+              {}, _bloat(True), _bloat(False),
+              also={"weekly": {f"{DB_HEALTH}::test_table_statistics_are_fresh": WARNING,
+                               f"{DB_HEALTH}::test_dead_tuples_are_kept_down": WARNING}}),
+        Fault("rows-past-retention", "AAPL rows from three years ago (the purge never ran)", ("P3",),
+              {}, _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume)"
+                                       " SELECT symbol, date - 1095, open, high, low, close, volume FROM stock_prices"
+                                       " WHERE symbol = 'AAPL' ORDER BY date LIMIT 20"), _restore_tables,
+              also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": WARNING}}),
+        Fault("purge-too-eager", "every stock_prices row older than a year deleted", ("P3",),
+              {}, _sql("stock_prices", "DELETE FROM stock_prices WHERE date < current_date - 365",
+                       *PURGE_JOB_VACUUM), _restore_tables,
+              also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": ERROR}}),
+        Fault("slow-statement", "the application ran a 600 ms statement six times", ("W4",),
+              {}, _run_slow_statement, _reset_statement_stats,
+              also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
+        Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
+              {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
+              also={"weekly": {f"{DB_HEALTH}::test_no_session_idles_in_a_transaction_or_runs_too_long": WARNING}}),
         Fault("config-not-restored", "app.toml differs from the config archive (a hand edit survived)", ("R2",),
               {}, _edit_config, _put_config_back,
               also={"post_restore": {f"{RESTORE}::test_configuration_matches_the_config_archive[sandbox]": ERROR}}),
@@ -822,7 +952,20 @@ CATALOGUE: dict[str, Fault] = {
               also={"post_restore": {f"{RESTORE}::test_caches_fill_again": ERROR}}),
         Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
               {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
-              _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans)),
+              _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans),
+              also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),
+        Fault("logrotate-misses-logs", "logrotate's configuration names api.log only", ("W7",),
+              {}, _narrow_logrotate(True), _narrow_logrotate(False),
+              also={"weekly": {"checks/test_log_rotation.py::test_logrotate_covers_every_log[sandbox]": WARNING}}),
+        Fault("log-unrotated-huge", "frontend.log grown to 21 MB past its 20 MB limit", ("W7", "W6"),
+              {}, _grow_frontend_log,
+              also={"weekly": {"checks/test_log_rotation.py::test_no_log_grows_past_its_limit": WARNING}}),
+        Fault("dr-review-overdue", "the DR plan was last reviewed 40 days ago", ("M4",),
+              {}, _age_dr_review, _restore_trail,
+              also={"monthly": {"checks/test_attestations.py::test_item_was_attested_recently[M4]": WARNING}}),
+        Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
+              {}, _deploy_plan_review(False), _deploy_plan_review(True),
+              also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),
     ]
 }  # fmt: skip
 
@@ -895,4 +1038,4 @@ def stop_fault_processes(sandbox: Sandbox) -> None:
 
 
 if __name__ == "__main__" and sys.argv[1] == "hold":
-    hold(sys.argv[2], int(sys.argv[3]))
+    hold(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "True")

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from opscheck import audit
 from sandbox import backup, cgroup, data, metrics, postgres, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
@@ -87,6 +88,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
         sandbox.write_state(state)
     _make_backup_history(sandbox, state, now)
     _write_plans(sandbox, now)
+    _attest_dr_review(sandbox, now - timedelta(days=3))
     write_target(sandbox, state)
     wait_until_ready(sandbox, state)
     warm_up(sandbox, state)
@@ -183,6 +185,9 @@ def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], row
         data.load(conn, rows, now)
         conn.execute("RESET ROLE")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.commit()
+        conn.autocommit = True
+        postgres.vacuum_analyze(conn)
 
 
 def _write_config(sandbox: Sandbox) -> None:
@@ -208,6 +213,18 @@ def _write_plans(sandbox: Sandbox, now: datetime) -> None:
         f"# Maintenance {tomorrow}\n\n02:00-03:00 VACUUM ANALYZE, logrotate, restart. Owner: on-duty.\n"
     )
     (sandbox.plans / f"maintenance-{tomorrow + timedelta(days=1)}.none").write_text("")
+    year, week, _ = (now + timedelta(weeks=1)).isocalendar()
+    (sandbox.plans / f"deploy-{year}-W{week:02d}.md").write_text(
+        f"# Deploys, week {week} of {year}\n\nTuesday: API 2.4 (prediction cache keys). Rollback: previous image.\n"
+        "Reviewed-by: tech lead\n"
+    )
+
+
+def _attest_dr_review(sandbox: Sandbox, at: datetime) -> None:
+    """The on-duty engineer read the DR plan three days ago (M4), and said so with `opscheck attest`."""
+    review = sandbox.plans / "dr-plan-review.md"
+    review.write_text("# DR plan review\n\nContacts, RTO 1 h and RPO 26 h checked; restore runbook unchanged.\n")
+    audit.attest(sandbox.trail, "M4", by="on-duty engineer", note="DR plan read through", evidence=[review], at=at)
 
 
 def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:

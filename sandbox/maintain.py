@@ -36,7 +36,7 @@ def maintain(sandbox: Sandbox, skip: frozenset[str] = frozenset()) -> datetime:
         conninfo = postgres.superuser_conninfo(Path(state.pg_dir), state.ports["postgres"], "miraikakaku")
         with psycopg.connect(conninfo, autocommit=True) as conn:
             if "vacuum" not in skip:
-                conn.execute("VACUUM ANALYZE")
+                postgres.vacuum_analyze(conn)
             if "reindex" not in skip:
                 conn.execute("REINDEX TABLE CONCURRENTLY stock_prices")
         if "logrotate" not in skip:

@@ -123,3 +123,11 @@ def superuser_conninfo(pg_dir: Path, port: int, dbname: str = "postgres") -> str
 
 def remove(pg_dir: Path) -> None:
     shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+def vacuum_analyze(conn, table: str = "") -> None:
+    """VACUUM ANALYZE once this session's own changes are counted: PostgreSQL 15 reports a session's row
+    counts up to a second late, and counts reported afterwards would make fresh statistics look stale (P2).
+    `conn` must be in autocommit mode (VACUUM runs outside a transaction)."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.execute(f"VACUUM ANALYZE {table}".strip())

@@ -75,3 +75,5 @@ def _restore_database(sandbox: Sandbox, state: State, dump: Path) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         raise SandboxError(f"the restore of {dump.name} failed: {result.stderr.strip()[-500:]}")
+    with psycopg.connect(postgres.superuser_conninfo(Path(state.pg_dir), port, "miraikakaku"), autocommit=True) as conn:
+        postgres.vacuum_analyze(conn)  # a restore leaves no statistics; the procedure's last step makes them

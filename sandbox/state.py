@@ -98,6 +98,11 @@ class Sandbox:
         return self.root / "metrics.csv"
 
     @property
+    def trail(self) -> Path:
+        """The platform's own audit trail: where its people's attestations are kept (M4)."""
+        return self.root / "trail"
+
+    @property
     def plans(self) -> Path:
         return self.root / "plans"
 

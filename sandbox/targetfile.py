@@ -96,11 +96,28 @@ app = "{root / "logs" / "api.log"}"
 frontend = "{root / "logs" / "frontend.log"}"
 access = "{root / "logs" / "access.log"}"
 alerts = "{root / "logs" / "alerts.log"}"
+logrotate_config = "{sandbox.config_dir / "logrotate.conf"}"
+max_size_mb = 20
 
 [backups]
 root = "{sandbox.backups_local}"
 offsite = "{sandbox.backups_offsite}"
 config_root = "{root}"
+crontab = "{sandbox.config_dir / "crontab"}"
+
+[backups.jobs]
+hourly = "--kind hourly"
+daily = "--kind daily"
+weekly = "--kind weekly"
+
+[database]
+idle_in_transaction_s = 5  # the sandbox's own clients never leave a transaction open
+
+[attestations]
+trail = "{sandbox.trail}"
+
+[attestations.max_age_days]
+M4 = 31
 
 [maintenance]
 window = "Sun 02:00"

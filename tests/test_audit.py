@@ -87,3 +87,20 @@ def test_two_runs_finishing_together_both_land(platform, tmp_path):
     runs = [subprocess.Popen(command, cwd=REPO, env={**__import__("os").environ, **env}) for _ in range(2)]
     assert [run.wait(timeout=120) for run in runs] == [0, 0]
     assert audit.verify(reports) == (2, [])
+
+
+def test_attestations_join_the_chain_and_their_evidence_is_guarded(trail, tmp_path, capsys):
+    evidence = tmp_path / "dr-plan-review.md"
+    evidence.write_text("DR plan read; contacts updated.\n")
+    argv = ["attest", "M4", "--by", "Hanako Sato", "--note", "read", "--evidence", str(evidence)]
+    assert opscheck_main([*argv, "--reports-dir", str(trail)]) == 0
+    assert audit.verify(trail) == (3, []), "an attestation is a line of the chain like a run"
+    latest = audit.latest_attestation(trail, "M4")
+    assert latest["by"] == "Hanako Sato" and audit.latest_attestation(trail, "W8") is None
+
+    kept = trail / latest["folder"] / "dr-plan-review.md"
+    kept.write_text("DR plan never read.\n")
+    assert problems(trail) == ["line 3: attestation of M4 by Hanako Sato: dr-plan-review.md was changed"]
+
+    assert opscheck_main(["attest", "M99", "--by", "x", "--reports-dir", str(trail)]) == 2
+    assert "M99 is not a checklist item" in capsys.readouterr().err

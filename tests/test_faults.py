@@ -25,6 +25,21 @@ def test_healthy_sandbox_passes_every_daily_check(run_checks):
     assert run.outcomes() == {"passed": len(run.summary["checks"])}, "a healthy sandbox skips nothing"
 
 
+def test_healthy_sandbox_passes_every_weekly_check(run_checks):
+    """The database review (W4, P1-P4) and the restore drill (W5), on a healthy sandbox: all green."""
+    run = run_checks("-m", "weekly")
+    assert run.returncode == 0 and run.failed() == {}, run.output
+    assert run.outcomes() == {"passed": len(run.summary["checks"])}
+    assert {"W4", "W5", "P1", "P2", "P3", "P4"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
+
+
+def test_healthy_sandbox_passes_every_monthly_check(run_checks):
+    """The DR review attestation (M4) and the restore drill (MM3): green on a healthy sandbox."""
+    run = run_checks("-m", "monthly")
+    assert run.returncode == 0 and run.failed() == {}, run.output
+    assert {"M4", "MM3"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
+
+
 @pytest.mark.parametrize("name", [name for name, fault in CATALOGUE.items() if fault.catches])
 def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, name):
     with faulted(platform, name) as fault:
