@@ -93,16 +93,34 @@ def attest(reports: Path, item: str, by: str, note: str = "", evidence: list[Pat
 
 def latest_attestation(reports: Path, item: str) -> dict[str, Any] | None:
     """The newest attestation of `item` in the chain (whether the chain is intact is `verify`'s to say)."""
+    found = [r for r in _records(reports) if r.get("kind") == "attestation" and r.get("item") == item]
+    return found[-1] if found else None
+
+
+def prune(reports: Path, keep_days: float, now: datetime | None = None) -> list[str]:
+    """Remove the folders of runs finished more than `keep_days` ago, and say so in the chain, so that
+    `verify` knows they were pruned (and when, and by which rule) rather than deleted."""
+    cutoff = (now or datetime.now(UTC)).timestamp() - keep_days * 86400
+    pruned = set().union(*(r.get("runs", []) for r in _records(reports) if r.get("kind") == "prune"))
+    old = [r["run_id"] for r in _records(reports) if r.get("kind") == "run" and r["run_id"] not in pruned
+           and r.get("finished") and datetime.fromisoformat(r["finished"]).timestamp() < cutoff]  # fmt: skip
+    for run_id in old:
+        shutil.rmtree(reports / run_id, ignore_errors=True)
+    if old:
+        append(reports, {"kind": "prune", "runs": old, "keep_days": keep_days,
+                         "at": (now or datetime.now(UTC)).isoformat()})  # fmt: skip
+    return old
+
+
+def _records(reports: Path) -> list[dict[str, Any]]:
     chain = reports / CHAIN
     if not chain.exists():
-        return None
-    found = None
+        return []
+    out = []
     for line in chain.read_text(encoding="utf-8").splitlines():
         with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            if record.get("kind") == "attestation" and record.get("item") == item:
-                found = record
-    return found
+            out.append(json.loads(line))
+    return out
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,8 @@ def verify(reports: Path) -> tuple[int, list[Finding]]:
     if not chain.exists():
         return 0, [Finding(0, f"no audit chain at {chain}")]
     findings: list[Finding] = []
+    pruned = {run for r in _records(reports) if r.get("kind") == "prune" and r.get("hash") == _line_hash(r)
+              for run in r.get("runs", [])}  # fmt: skip
     previous = GENESIS
     recorded: set[str] = set()
     lines = chain.read_text(encoding="utf-8").splitlines()
@@ -137,7 +157,8 @@ def verify(reports: Path) -> tuple[int, list[Finding]]:
         previous = record.get("hash")
         if record.get("kind") == "run":
             recorded.add(record["run_id"])
-            findings.extend(_check_folder(reports, number, record["run_id"], f"run {record['run_id']}", record))
+            if record["run_id"] not in pruned or (reports / record["run_id"]).exists():
+                findings.extend(_check_folder(reports, number, record["run_id"], f"run {record['run_id']}", record))
         elif record.get("kind") == "attestation":
             what = f"attestation of {record.get('item')} by {record.get('by')}"
             findings.extend(_check_folder(reports, number, record["folder"], what, record))

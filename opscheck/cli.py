@@ -28,9 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     check = targets.add_parser("check", help="validate a target file without running any check")
     check.add_argument("file", type=Path)
     trail = commands.add_parser("audit", help="the audit trail of runs").add_subparsers(dest="action", required=True)
-    for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs")):
+    for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs"),
+                         ("prune", "remove old run folders, recording it in the chain")):  # fmt: skip
         sub = trail.add_parser(action, help=text)
         sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+        if action == "prune":
+            sub.add_argument("--keep-days", type=float, required=True, help="keep runs finished this recently")
     vouch = commands.add_parser("attest", help="record that you vouch for a manual item (M4: DR plan reviewed, …)")
     vouch.add_argument("item", help="the checklist ID, e.g. M4")
     vouch.add_argument("--by", required=True, help="who attests (a name the auditor can ask)")
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "audit":
+            if args.action == "prune":
+                return _audit_prune(args.reports_dir, args.keep_days)
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
@@ -59,6 +64,12 @@ def _attest(args: argparse.Namespace) -> int:
         raise OpscheckError(f"no such evidence file: {', '.join(missing)}")
     record = audit.attest(args.reports_dir, args.item, args.by, args.note, args.evidence)
     print(f"{args.item} attested by {args.by} at {record['at'][:19]}; kept in {args.reports_dir / audit.CHAIN}")
+    return 0
+
+
+def _audit_prune(reports: Path, keep_days: float) -> int:
+    removed = audit.prune(reports, keep_days)
+    print(f"pruned {len(removed)} run(s) older than {keep_days:g} days from {reports}; recorded in {audit.CHAIN}")
     return 0
 
 
@@ -80,9 +91,17 @@ def _audit_list(reports: Path) -> int:
         return 1
     for line in chain.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        failed = ", ".join(f"{n} {lv}" for lv, n in (record.get("failed_by_level") or {}).items()) or "no failure"
-        print(f"{record.get('finished', '')[:19]}  {record.get('target')!s:12} {record.get('selection') or 'all'!s:18}"
-              f" exit {record.get('exit_status')}  {failed}  {record.get('run_id')}")  # fmt: skip
+        kind = record.get("kind")
+        if kind == "attestation":
+            print(f"{record['at'][:19]}  attestation  {record['item']} by {record['by']}: {record.get('note', '')}")
+        elif kind == "prune":
+            runs, days = len(record["runs"]), record["keep_days"]
+            print(f"{record['at'][:19]}  pruned       {runs} run(s) older than {days:g} days")
+        else:
+            failed = ", ".join(f"{n} {lv}" for lv, n in (record.get("failed_by_level") or {}).items()) or "no failure"
+            print(f"{record.get('finished', '')[:19]}  {record.get('target')!s:12} "
+                  f"{record.get('selection') or 'all'!s:18} exit {record.get('exit_status')}  {failed}  "
+                  f"{record.get('run_id')}")  # fmt: skip
     return 0
 
 

@@ -5,5 +5,6 @@ pytest_plugins = [
     "opscheck.pytest_levels",
     "opscheck.pytest_reports",
     "opscheck.pytest_evidence",
+    "opscheck.pytest_notify",
     "opscheck.fixtures",
 ]

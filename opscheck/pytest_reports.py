@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import socket
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from opscheck.pytest_target import loaded_target
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
+LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
 
 
@@ -208,6 +210,45 @@ def pytest_html_report_title(report) -> None:
     target = loaded_target(config)
     selection = config.option.markexpr or "all checks"
     report.title = f"opscheck: {target.spec.name if target else '?'} — {selection}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session) -> None:
+    """The checklist view: each manual item this run evidenced, in both wordings, with its checks' outcomes."""
+    record = session.config.pluginmanager.get_plugin("opscheck-run-record")
+    if record is not None:
+        postfix.append(checklist_view(list(record.results.values())))
+
+
+def checklist_view(checks: list[dict[str, object]]) -> str:
+    """One row per manual item the run evidenced, failed items first (worst first), then in the manual's order."""
+    by_item: dict[str, list[dict[str, object]]] = {}
+    for check in checks:
+        for item in check.get("checklist") or []:  # type: ignore[attr-defined]
+            by_item.setdefault(str(item), []).append(check)
+    rows = []
+    for order, item in enumerate(catalogue().values()):
+        covered = by_item.get(item.id)
+        if not covered:
+            continue
+        failed = [c for c in covered if c["outcome"] in ("failed", "error")]
+        counts = ", ".join(f"{n} {o}" for o, n in sorted(Counter(str(c["outcome"]) for c in covered).items()))
+        worst = max((str(c.get("failed_level") or "").upper() for c in failed), key=LEVEL_ORDER.index, default="")
+        colour = f' style="color:{LEVEL_COLOURS[worst]};font-weight:bold"' if worst in LEVEL_COLOURS else ""
+        names = "<br>".join(html.escape(str(c["nodeid"]).split("::", 1)[-1]) for c in covered)
+        row = (
+            f"<tr><td>{item.id}</td><td>{html.escape(item.ja)}</td><td>{html.escape(item.en)}</td>"
+            f"<td{colour}>{worst or 'OK'} ({counts})</td>"
+            f"<td><details><summary>{len(covered)} check(s)</summary>{names}</details></td></tr>"
+        )
+        rows.append((-LEVEL_ORDER.index(worst), order, row))
+    style = "<style>table.checklist td, table.checklist th {padding: 2px 8px; text-align: left}</style>"
+    return (
+        f'{style}<h2>Manual items checked in this run (チェックリスト)</h2><table class="checklist"><tr><th>ID</th>'
+        "<th>マニュアル</th><th>Manual item</th><th>Outcome</th><th>Checks</th></tr>"
+        + "".join(row for *_, row in sorted(rows))
+        + "</table>"
+    )
 
 
 @pytest.hookimpl(optionalhook=True)

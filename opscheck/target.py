@@ -244,6 +244,15 @@ class Attestations(Section):
     max_age_days: dict[str, Annotated[float, Field(gt=0)]] = {"M4": 31.0}
 
 
+class Notify(Section):
+    """Where a run's outcome goes besides its folder (the manual's SLACK_WEBHOOK_URL, node_exporter)."""
+
+    webhook_url_env: str | None = None  # the variable holding a Slack-compatible webhook URL (it holds a token)
+    level: Literal["warning", "error", "critical"] = "error"  # notify when the worst failure is at least this
+    timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    textfile: Path | None = None  # e.g. /var/lib/node_exporter/textfile_collector/opscheck.prom
+
+
 class Plans(Section):
     """Plans are files named maintenance-YYYY-MM-DD.md (or .none when the day needs none)."""
 
@@ -374,6 +383,7 @@ class Target(Section):
     maintenance: Maintenance = Maintenance()
     database: DatabaseHealth = DatabaseHealth()
     attestations: Attestations = Attestations()
+    notify: Notify = Notify()
     plans: Plans | None = None
     batch: Batch = Batch()
     integrity: Integrity = Integrity()
@@ -406,6 +416,7 @@ class Target(Section):
             ("postgres.password_env", self.postgres and self.postgres.password_env),
             ("redis.password_env", self.redis and self.redis.password_env),
             ("drill.password_env", self.drill and self.drill.password_env),
+            ("notify.webhook_url_env", self.notify.webhook_url_env),
         ]
         return [(key, env) for key, env in named if env]
 

@@ -1010,9 +1010,11 @@ def heal(sandbox: Sandbox) -> list[str]:
         _restart_what_is_down(sandbox, state)
         for name in active:
             CATALOGUE[name].heal(sandbox, state)
-        _truncate_logs(sandbox)
         sandbox.faults_file.unlink(missing_ok=True)
         lifecycle.wait_until_ready(sandbox, state)
+        # Last, once healthy again: what the fault (and the recovery from it) wrote to the logs goes, so
+        # the next fault's run does not judge this one's errors (D3, D8 look back hours).
+        _truncate_logs(sandbox)
     return active
 
 

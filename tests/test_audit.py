@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -104,3 +105,21 @@ def test_attestations_join_the_chain_and_their_evidence_is_guarded(trail, tmp_pa
 
     assert opscheck_main(["attest", "M99", "--by", "x", "--reports-dir", str(trail)]) == 2
     assert "M99 is not a checklist item" in capsys.readouterr().err
+
+
+def test_pruned_runs_are_recorded_not_reported_deleted(trail, capsys):
+    runs = _runs(trail)
+    assert opscheck_main(["audit", "prune", "--keep-days", "0", "--reports-dir", str(trail)]) == 0
+    assert all(not (trail / run).exists() for run in runs)
+    assert audit.verify(trail) == (3, []), "pruning is a line of the chain; the pruned runs are not 'deleted'"
+    assert opscheck_main(["audit", "list", "--reports-dir", str(trail)]) == 0
+    assert "pruned       2 run(s) older than 0 days" in capsys.readouterr().out
+    assert audit.prune(trail, 0) == [], "nothing left to prune, nothing recorded"
+
+
+def test_a_run_deleted_by_hand_is_still_named_after_a_prune(trail):
+    first, second = _runs(trail)
+    second_finished = json.loads((trail / audit.CHAIN).read_text().splitlines()[1])["finished"]
+    assert audit.prune(trail, 0.5 / 86400, now=datetime.fromisoformat(second_finished)) == [first]
+    shutil.rmtree(trail / second)
+    assert problems(trail) == [f"line 2: run {second} was deleted"]

@@ -35,6 +35,10 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     assert ">ERROR</td>" in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
     assert run.summary["failed_by_level"] == {"error": 2, "warning": 4}, "its health, its process (T1), D11's history"
     assert run.summary["selection"] == "daily" and run.summary["target"] == "sandbox"
+    view = page[page.index("Manual items checked in this run") :]
+    first_row = view[view.index("<tr><td>") :].split("</tr>")[0]
+    assert "<td>D1</td>" in first_row and "ERROR (" in first_row, "the checklist view puts failed items first"
+    assert "<td>D4</td>" in view and "OK (" in view, "and lists every item the selection covered"
 
 
 def report_rows(page: str) -> dict[str, str]:

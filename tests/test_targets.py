@@ -55,7 +55,8 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
 
 
 def test_example_documents_a_valid_target():
-    env = {"OPSCHECK_PG_PASSWORD": "x", "OPSCHECK_REDIS_PASSWORD": "y", "OPSCHECK_DRILL_PASSWORD": "z"}
+    env = {"OPSCHECK_PG_PASSWORD": "x", "OPSCHECK_REDIS_PASSWORD": "y", "OPSCHECK_DRILL_PASSWORD": "z",
+           "SLACK_WEBHOOK_URL": "https://hooks.example/T0"}  # fmt: skip
     target = load_target(REPO / "targets" / "production.example.toml", environ=env)
     assert target.spec.thresholds.response_ms == 500 and target.spec.permissions.allow_load is False
     assert target.spec.maintenance.window == "Sun 02:00" and target.spec.drill.max_rto_minutes == 60
