@@ -15,7 +15,7 @@ from opscheck.probes import resources
 @pytest.mark.weekly
 @pytest.mark.checklist("T3", "W6")
 @pytest.mark.level("warning")
-def test_disks_have_room(host, host_spec, thresholds):
+def test_disks_have_room(host, host_spec, thresholds, measured):
     if not host_spec.disk_paths:
         pytest.skip(f"the target declares no disk paths for {host_spec.name} ([[hosts]] disk_paths)")
     result = host.run("df -P " + " ".join(shlex.quote(str(p)) for p in host_spec.disk_paths))
@@ -29,6 +29,7 @@ def test_disks_have_room(host, host_spec, thresholds):
         used = int(fields[4].rstrip("%"))
         if used > thresholds.disk_percent:
             full.append((used, fields[5], f"{path} on {fields[5]} is {used} % full ({int(fields[3]) // 1024} MB free)"))
+    measured("disk_used_percent", max(int(line.split()[4].rstrip("%")) for line in lines))
     if not full:
         return
     worst = max(used for used, _, _ in full)

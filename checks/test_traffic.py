@@ -66,7 +66,7 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
 @pytest.mark.evening
 @pytest.mark.checklist("D10")
 @pytest.mark.level("warning")
-def test_daily_statistics_report_is_produced(logs, db, artifacts, target):
+def test_daily_statistics_report_is_produced(logs, db, artifacts, target, measured):
     """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
     day = traffic(logs.file("access").lines(since=time.time() - 24 * HOUR))
     database = db.rows(
@@ -88,6 +88,9 @@ def test_daily_statistics_report_is_produced(logs, db, artifacts, target):
         "accuracy_percent": float(database["accuracy_percent"]) if database["accuracy_percent"] else None,
         "batch": database["batch"],
     }
+    for name in ("requests", "error_ratio_percent", "latency_p95_ms", "active_clients", "accuracy_percent"):
+        if figures[name] is not None:
+            measured(name, figures[name])  # the history page's trends (reports/index.html)
     missing = [name for name, value in figures.items() if value in (None, 0) and name != "server_errors"]
     (artifacts / "daily-statistics.json").write_text(json.dumps(figures, indent=2))
     (artifacts / "daily-statistics.html").write_text(_page(figures, day.hourly))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import __version__, audit
+from opscheck import __version__, audit, history
 from opscheck.audit import REPORTS_ENV
 from opscheck.catalogue import catalogue
 from opscheck.pytest_levels import checklist_ids, declared_level, failed_level
@@ -175,6 +175,7 @@ class RunRecord:
         summary = self.run_dir / "summary.json"
         if summary.exists():
             audit.record_run(self.run_dir.parent, self.run_dir, json.loads(summary.read_text(encoding="utf-8")))
+            history.write_index(self.run_dir.parent)
 
 
 @pytest.hookimpl(optionalhook=True)

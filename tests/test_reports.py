@@ -54,3 +54,14 @@ def test_runs_never_share_a_folder(run_checks):
     first = run_checks("-m", "daily", "-k", "redis")
     second = run_checks("-m", "daily", "-k", "redis")
     assert first.run_dir != second.run_dir and first.run_dir.parent == second.run_dir.parent
+
+
+def test_history_page_lists_every_run_with_its_trends(run_checks):
+    passing = run_checks("-m", "daily and evening")
+    narrow = run_checks("-m", "daily", "-k", "redis")
+    page = (passing.run_dir.parent / "index.html").read_text()
+    assert f'href="{passing.run_dir.name}/report.html"' in page and f'href="{narrow.run_dir.name}/report.html"' in page
+    assert 'data-selection="daily and evening"' in page and '<select id="schedule"' in page
+    assert "checks passed per run" in page and "p95 latency (D10)" in page, "trend charts of the key figures"
+    figures = {k for c in passing.summary["checks"] for k in c.get("measured", {})}
+    assert {"latency_p95_ms", "error_ratio_percent", "accuracy_percent"} <= figures
