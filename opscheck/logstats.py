@@ -60,11 +60,28 @@ def endpoint_of(path: str) -> str:
     return "/".join("{param}" if PARAMETER.match(seg) else seg for seg in path.split("/"))
 
 
+def percentile_ms(histogram: list[int], fraction: float) -> float | None:
+    """The latency below which `fraction` of requests fell (upper bound of its bucket)."""
+    total = sum(histogram)
+    if not total:
+        return None
+    rank, seen = fraction * total, 0
+    for index, count in enumerate(histogram):
+        seen += count
+        if seen >= rank:
+            return BUCKETS_MS[index] if index < len(BUCKETS_MS) else float("inf")
+    return None
+
+
 @dataclass
 class EndpointTraffic:
     requests: int = 0
     client_errors: int = 0
     server_errors: int = 0
+    latency_histogram: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
+
+    def percentile_ms(self, fraction: float) -> float | None:
+        return percentile_ms(self.latency_histogram, fraction)
 
 
 @dataclass
@@ -84,16 +101,7 @@ class Traffic:
         return self.server_errors / self.requests if self.requests else 0.0
 
     def percentile_ms(self, fraction: float) -> float | None:
-        """The latency below which `fraction` of requests fell (upper bound of its bucket)."""
-        total = sum(self.latency_histogram)
-        if not total:
-            return None
-        rank, seen = fraction * total, 0
-        for index, count in enumerate(self.latency_histogram):
-            seen += count
-            if seen >= rank:
-                return BUCKETS_MS[index] if index < len(BUCKETS_MS) else float("inf")
-        return None
+        return percentile_ms(self.latency_histogram, fraction)
 
 
 def traffic(lines: Iterable[bytes]) -> Traffic:
@@ -113,7 +121,9 @@ def traffic(lines: Iterable[bytes]) -> Traffic:
         elif record.status >= 400:
             endpoint.client_errors += 1
         if record.request_time is not None:
-            figures.latency_histogram[bisect.bisect_left(BUCKETS_MS, record.request_time * 1000)] += 1
+            bucket = bisect.bisect_left(BUCKETS_MS, record.request_time * 1000)
+            figures.latency_histogram[bucket] += 1
+            endpoint.latency_histogram[bucket] += 1
     return figures
 
 

@@ -45,6 +45,7 @@ PURGE_JOB_VACUUM = ("SELECT pg_stat_force_next_flush()", "VACUUM ANALYZE stock_p
 STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second late
 IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction_s
 DB_HEALTH = "checks/test_database_health.py"
+W1 = "checks/test_weekly_report.py"
 STREAM_MAX_AGE_S = 5
 
 
@@ -317,6 +318,19 @@ def _restore_trail(sandbox: Sandbox, state: State) -> None:
         shutil.move(kept, sandbox.trail)
 
 
+def _rewrite_traffic(slowdown: float = 1.0, server_error_rate: float = 0.0, days: int = traffic.HISTORY_DAYS):
+    """The access log's history rewritten: a slow week, an erroring week, or a short history (heal: as at up)."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        for old in sandbox.logs.glob("access.log.*"):
+            old.unlink()
+        traffic.write_history(sandbox.logs, end=datetime.now(UTC), days=days, slowdown=slowdown,
+                              server_error_rate=server_error_rate)  # fmt: skip
+        _log_sizes_file(sandbox).unlink(missing_ok=True)  # the logs are new: nothing of theirs to take back
+
+    return change
+
+
 def _edit_config(sandbox: Sandbox, state: State) -> None:
     """Someone's hand edit survived the restore: the config is not what the archive holds."""
     config = sandbox.config_dir / "app.toml"
@@ -439,7 +453,7 @@ def _log_sizes_file(sandbox: Sandbox) -> Path:
 def _remember_log_sizes(sandbox: Sandbox) -> None:
     """Before the first fault: how long every log is, so heal can take back what faults made them say."""
     if not _log_sizes_file(sandbox).exists():
-        sizes = {p.name: p.stat().st_size for p in sandbox.logs.iterdir() if p.is_file()}
+        sizes = {p.name: p.stat().st_size for p in sandbox.logs.glob("*.log")}  # the live logs, not rotations
         atomic_write(_log_sizes_file(sandbox), json.dumps(sizes))
 
 
@@ -963,6 +977,15 @@ CATALOGUE: dict[str, Fault] = {
         Fault("dr-review-overdue", "the DR plan was last reviewed 40 days ago", ("M4",),
               {}, _age_dr_review, _restore_trail,
               also={"monthly": {"checks/test_attestations.py::test_item_was_attested_recently[M4]": WARNING}}),
+        Fault("slow-week", "every request of the last two weeks 25 times slower", ("W1",),
+              {}, _rewrite_traffic(slowdown=25), _rewrite_traffic(),
+              also={"weekly": {f"{W1}::test_weekly_performance_report": WARNING}}),
+        Fault("erroring-week", "8 % of the last two weeks' requests answered 503", ("W1",),
+              {}, _rewrite_traffic(server_error_rate=0.08), _rewrite_traffic(),
+              also={"weekly": {f"{W1}::test_weekly_performance_report": ERROR}}),
+        Fault("short-access-history", "only five days of access log kept (logrotate's rotate 4)", ("W1",),
+              {}, _rewrite_traffic(days=5), _rewrite_traffic(),
+              also={"weekly": {f"{W1}::test_weekly_performance_report": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

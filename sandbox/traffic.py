@@ -41,8 +41,22 @@ def access_line(client: str, moment: datetime, method: str, path: str, status: i
     return f'{client} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{AGENT}" {seconds:.3f}\n'
 
 
-def write_history(logs: Path, end: datetime, days: int = 8, seed: int = 5) -> None:
-    """`days` of traffic up to `end`, rotated daily as logrotate leaves it: access.log, .1, then .N.gz."""
+HISTORY_DAYS = 15  # two full weeks and today: W1 compares a week with the week before
+
+
+def write_history(
+    logs: Path,
+    end: datetime,
+    days: int = HISTORY_DAYS,
+    seed: int = 5,
+    slowdown: float = 1.0,
+    server_error_rate: float = 0.0,
+) -> None:
+    """`days` of traffic up to `end`, rotated daily as logrotate leaves it: access.log, .1, then .N.gz.
+
+    `slowdown` and `server_error_rate` make a bad week for the faults (every request that much slower;
+    that share of them answered 503).
+    """
     rng = random.Random(seed)
     start = end - timedelta(days=days)
     buckets: list[list[str]] = [[] for _ in range(days)]
@@ -53,6 +67,9 @@ def write_history(logs: Path, end: datetime, days: int = 8, seed: int = 5) -> No
         if moment >= end:
             break
         method, path, status, seconds = request(rng)
+        seconds *= slowdown
+        if server_error_rate and rng.random() < server_error_rate:
+            status = 503
         client = rng.choice(CLIENTS)
         age_days = int((end - moment) / timedelta(days=1))
         buckets[days - 1 - age_days].append(access_line(client, moment, method, path, status, 512, seconds))

@@ -30,7 +30,7 @@ def test_healthy_sandbox_passes_every_weekly_check(run_checks):
     run = run_checks("-m", "weekly")
     assert run.returncode == 0 and run.failed() == {}, run.output
     assert run.outcomes() == {"passed": len(run.summary["checks"])}
-    assert {"W4", "W5", "P1", "P2", "P3", "P4"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
+    assert {"W1", "W4", "W5", "P1", "P2", "P3", "P4"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
 
 
 def test_healthy_sandbox_passes_every_monthly_check(run_checks):
