@@ -38,18 +38,12 @@ def test_cache_keys_expire_within_their_policy(cache, target):
     spec = target.spec.redis
     problems = []
     for pattern, longest in spec.ttl_policy.items():
-        cursor, seen = 0, 0
-        while seen < spec.ttl_sample:
-            cursor, keys = cache.call("SCAN", cursor, "MATCH", pattern, "COUNT", 500)
-            for key in keys[: spec.ttl_sample - seen]:
-                ttl = cache.call("TTL", key)
-                if ttl == -1:
-                    problems.append(f"{key} has no TTL (a leak; policy {longest} s)")
-                elif ttl > longest:
-                    problems.append(f"{key} expires in {ttl} s (policy {longest} s)")
-            seen += len(keys)
-            if int(cursor) == 0:
-                break
+        for key in cache.scan(pattern, spec.ttl_sample):
+            ttl = cache.call("TTL", key)
+            if ttl == -1:
+                problems.append(f"{key} has no TTL (a leak; policy {longest} s)")
+            elif ttl > longest:
+                problems.append(f"{key} expires in {ttl} s (policy {longest} s)")
     assert not problems, (
         f"{len(problems)} cache key(s) break the TTL policy: {'; '.join(problems[:5])}. Manual (CACHE_CONFIG): "
         "prediction_cache_ttl 300, market_data_cache_ttl 60, user_session_ttl 3600"

@@ -89,19 +89,8 @@ def test_caches_fill_again(http, cache, target):
     answer = http.get(api.base_url + path, part="API")
     assert answer.status == 200, f"{path} answers {answer.status} after the restore"
     patterns = [p for p in target.spec.redis.ttl_policy if p.startswith("prediction")] or ["prediction:*"]
-    cached = [key for p in patterns for key in _scan(cache, p)]
+    cached = [key for p in patterns for key in cache.scan(p, 1)]
     assert cached, (
         f"after asking {path}, Redis holds no key matching {', '.join(patterns)}: the API does not fill its "
         "cache again (is it pointed at this Redis? can it write there?)"
     )
-
-
-def _scan(cache, pattern: str, rounds: int = 50) -> list:
-    """Keys matching `pattern`, by SCAN (never KEYS on a live server), for a bounded number of rounds."""
-    found, cursor = [], 0
-    for _ in range(rounds):
-        cursor, keys = cache.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-        found.extend(keys)
-        if int(cursor) == 0 or found:
-            break
-    return found

@@ -101,8 +101,9 @@ def prune(reports: Path, keep_days: float, now: datetime | None = None) -> list[
     """Remove the folders of runs finished more than `keep_days` ago, and say so in the chain, so that
     `verify` knows they were pruned (and when, and by which rule) rather than deleted."""
     cutoff = (now or datetime.now(UTC)).timestamp() - keep_days * 86400
-    pruned = set().union(*(r.get("runs", []) for r in _records(reports) if r.get("kind") == "prune"))
-    old = [r["run_id"] for r in _records(reports) if r.get("kind") == "run" and r["run_id"] not in pruned
+    records = _records(reports)
+    pruned = set().union(*(r.get("runs", []) for r in records if r.get("kind") == "prune"))
+    old = [r["run_id"] for r in records if r.get("kind") == "run" and r["run_id"] not in pruned
            and r.get("finished") and datetime.fromisoformat(r["finished"]).timestamp() < cutoff]  # fmt: skip
     for run_id in old:
         shutil.rmtree(reports / run_id, ignore_errors=True)

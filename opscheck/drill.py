@@ -8,6 +8,7 @@ and always drops what it made.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -33,19 +34,23 @@ TOOLS = ("psql", "pg_restore", "pg_amcheck")
 
 def tool_path(spec: Drill, name: str) -> str:
     """A PostgreSQL client tool: from [drill] bin_dir, else `pg_config --bindir`, else PATH."""
-    folders = [spec.bin_dir] if spec.bin_dir else []
-    pg_config = shutil.which("pg_config")
-    if pg_config and not spec.bin_dir:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
-        folders.append(Path(out))
-    for folder in folders:
-        if (folder / name).is_file():
-            return str(folder / name)
+    folder = spec.bin_dir or _pg_config_bindir()
+    if folder is not None and (folder / name).is_file():
+        return str(folder / name)
     found = shutil.which(name) if not spec.bin_dir else None
     if found is None:
         where = f"in {spec.bin_dir}" if spec.bin_dir else "(pg_config --bindir, PATH)"
         raise OpscheckError(f"{name} not found {where}: install postgresql-client, or set [drill] bin_dir")
     return found
+
+
+@functools.cache
+def _pg_config_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
+    return Path(out) if out else None
 
 
 @dataclass
@@ -62,7 +67,6 @@ class DrillOutcome:
     figures_error: str = ""
     amcheck_ok: bool | None = None
     amcheck_report: str = ""
-    dropped: bool = False
 
     def restored(self) -> None:
         """Raise the restore's failure, so every check that needs a restored database names one cause."""
@@ -130,7 +134,6 @@ def run(spec: Drill, password: str | None, backup: BackupSet) -> DrillOutcome:
     finally:
         with server.connect(spec.maintenance_db) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        outcome.dropped = True
     return outcome
 
 

@@ -92,3 +92,9 @@ def dump_tool_version() -> str:
         [str(postgres.bindir() / "pg_dump"), "--version"], capture_output=True, text=True, timeout=30
     )
     return result.stdout.strip()
+
+
+def sets_of_kind(sandbox: Sandbox, kind: str) -> list[Path]:
+    """The local backup sets of `kind`, oldest first (by their folder's time stamp)."""
+    records = [(folder, folder / "backup.json") for folder in sorted(sandbox.backups_local.iterdir())]
+    return [f for f, r in records if r.is_file() and json.loads(r.read_text()).get("kind") == kind]

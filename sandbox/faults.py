@@ -576,11 +576,9 @@ def _rewrite_history(sandbox: Sandbox, state: State) -> None:
 
 
 def _latest_sets(sandbox: Sandbox, kind: str, count: int = 1) -> list[Path]:
-    of_kind = []
-    for folder in sorted(sandbox.backups_local.iterdir()):
-        record = folder / "backup.json"
-        if record.is_file() and json.loads(record.read_text()).get("kind") == kind:
-            of_kind.append(folder)
+    from sandbox.backup import sets_of_kind
+
+    of_kind = sets_of_kind(sandbox, kind)
     if len(of_kind) < count:
         raise SandboxError(f"fewer than {count} {kind} backup set(s) to break")
     return of_kind[-count:]

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from sandbox import lifecycle, postgres
+from sandbox import backup, lifecycle, postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, stop_process
 
@@ -55,8 +55,7 @@ def _choose(sandbox: Sandbox, set_name: str | None) -> Path:
         if not (folder / "backup.json").is_file():
             raise SandboxError(f"no backup set {set_name} in {sandbox.backups_local}")
         return folder
-    records = {f: f / "backup.json" for f in sorted(sandbox.backups_local.iterdir())}
-    daily = [f for f, r in records.items() if r.is_file() and json.loads(r.read_text()).get("kind") == "daily"]
+    daily = backup.sets_of_kind(sandbox, "daily")
     if not daily:
         raise SandboxError(f"no daily backup set in {sandbox.backups_local} to restore from")
     return daily[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox import restore
+from sandbox import backup, restore
 
 
 def test_restored_sandbox_passes_post_restore(platform, run_checks):
@@ -23,9 +23,8 @@ def test_restored_sandbox_passes_post_restore(platform, run_checks):
 
 def test_post_restore_against_another_set(platform, run_checks):
     """--restored-from names the set; against an older set than the one restored, nothing is lost, so it passes."""
-    daily = [p.name for p in sorted(platform.backups_local.iterdir())
-             if json.loads((p / "backup.json").read_text())["kind"] == "daily"]  # fmt: skip
-    run = run_checks("-m", "post_restore", "--restored-from", daily[0])
+    oldest_daily = backup.sets_of_kind(platform, "daily")[0].name
+    run = run_checks("-m", "post_restore", "--restored-from", oldest_daily)
     assert run.failed() == {}, run.output
     missing = run_checks("-m", "post_restore", "--restored-from", "19990101_000000")
     assert missing.returncode == 1 and "no backup set 19990101_000000" in missing.output

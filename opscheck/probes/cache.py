@@ -36,5 +36,16 @@ class Cache:
         except redis.RedisError as exc:
             raise ProbeError(self.part, self.address, " ".join(str(exc).split())) from None
 
+    def scan(self, pattern: str, limit: int) -> list[str]:
+        """Up to `limit` keys matching `pattern`, by SCAN (never KEYS on a live server)."""
+        found: list[str] = []
+        cursor = 0
+        while len(found) < limit:
+            cursor, keys = self.call("SCAN", cursor, "MATCH", pattern, "COUNT", 500)
+            found.extend(keys[: limit - len(found)])
+            if int(cursor) == 0:
+                break
+        return found
+
     def close(self) -> None:
         self._client.close()
