@@ -165,3 +165,52 @@ def test_no_session_idles_in_a_transaction_or_runs_too_long(db, target):
         f"sessions holding the database: {found}. Manual (W4): find the client; "
         "SELECT pg_terminate_backend(pid) if it is stuck"
     )
+
+
+WRAPAROUND_XIDS = 2**31  # PostgreSQL stops accepting writes near this age to protect the data
+
+
+@pytest.mark.checklist("W4")
+@pytest.mark.level("warning")
+def test_no_database_nears_transaction_id_wraparound(db, target, measured):
+    """age(datfrozenxid) per database: autovacuum's freezing must keep it far from 2^31."""
+    spec = target.spec.database
+    ages = db.rows(
+        "SELECT datname, age(datfrozenxid) AS age, current_setting('autovacuum_freeze_max_age')::bigint AS freeze_max"
+        " FROM pg_database ORDER BY age(datfrozenxid) DESC"
+    )
+    oldest = ages[0]
+    percent = 100 * oldest["age"] / WRAPAROUND_XIDS
+    measured("wraparound_percent", round(percent, 2))
+    found = ", ".join(f"{r['datname']} {r['age']:,}" for r in ages[:4])
+    advice = (
+        f"transaction IDs since the last freeze: {found} ({percent:.0f} % of the way to wraparound; "
+        f"autovacuum_freeze_max_age {oldest['freeze_max']:,}). Manual (W4): VACUUM (FREEZE) each database now "
+        "(vacuumdb --all --freeze); find why autovacuum did not (autovacuum off, a long transaction)"
+    )
+    if percent >= spec.wraparound_critical_percent:
+        fail_at(Level.CRITICAL, f"near wraparound, PostgreSQL will stop taking writes: {advice}")
+    assert percent < spec.wraparound_warning_percent, advice
+
+
+@pytest.mark.checklist("W4")
+@pytest.mark.level("warning")
+def test_cache_hit_ratio_is_high(db, target, measured):
+    """blks_hit against blks_read since the statistics were reset: the manual's shared_buffers tuning signal."""
+    spec = target.spec.database
+    row = db.rows(
+        "SELECT blks_hit, blks_read, stats_reset, current_setting('shared_buffers') AS shared_buffers"
+        " FROM pg_stat_database WHERE datname = current_database()"
+    )[0]
+    reads = row["blks_hit"] + row["blks_read"]
+    if reads < spec.cache_min_block_reads:
+        pytest.skip(f"only {reads:,} block reads since the statistics were reset ({row['stats_reset']}): too few to "
+                    f"judge the cache (at least {spec.cache_min_block_reads:,})")  # fmt: skip
+    ratio = 100 * row["blks_hit"] / reads
+    measured("cache_hit_percent", round(ratio, 2))
+    assert ratio >= spec.cache_hit_percent, (
+        f"only {ratio:.1f} % of block reads came from shared_buffers ({row['blks_read']:,} from disk of {reads:,}; "
+        f"at least {spec.cache_hit_percent:g} %). shared_buffers is {row['shared_buffers']}. "
+        "Manual (キャッシュ設定調整): raise shared_buffers toward 25 % of memory, "
+        "then find the queries that read most (pg_stat_statements)"
+    )

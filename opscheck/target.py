@@ -235,6 +235,11 @@ class DatabaseHealth(Section):
     slow_statement_min_calls: Annotated[int, Field(ge=1)] = 5
     idle_in_transaction_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a session idle inside a transaction
     long_query_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a statement running longer than this
+    # W4: how far each database's oldest unfrozen transaction ID is toward the 2^31 wraparound shutdown
+    wraparound_warning_percent: Percent = 50.0
+    wraparound_critical_percent: Percent = 75.0
+    cache_hit_percent: Percent = 99.0  # W4: share of block reads served from shared_buffers
+    cache_min_block_reads: Annotated[int, Field(ge=0)] = 10_000  # fewer since the stats reset are not judged
 
 
 class Attestations(Section):

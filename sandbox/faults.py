@@ -47,6 +47,8 @@ IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction
 DB_HEALTH = "checks/test_database_health.py"
 W1 = "checks/test_weekly_report.py"
 STREAM_MAX_AGE_S = 5
+WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
+CACHE_READS = 200  # full reads of stock_prices (about 100 blocks each) after the statistics reset
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,55 @@ def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
 def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
     with _superuser(state) as conn:
         conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def _age_transaction_ids(sandbox: Sandbox, state: State) -> None:
+    """Autovacuum off for good and 1.2 billion transactions since: no database frozen, 56 % to wraparound."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET autovacuum = off")
+        conn.execute("ALTER SYSTEM SET autovacuum_freeze_max_age = 2000000000")  # no forced freeze races the check
+    postgres.advance_transaction_ids(Path(state.pg_dir), WRAPAROUND_AGE)
+
+
+def _freeze_every_database(sandbox: Sandbox, state: State) -> None:
+    """The manual's fix: VACUUM (FREEZE) every database, template0 included, then autovacuum back on."""
+    with _superuser(state) as conn:
+        databases = [row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()]
+        conn.execute("ALTER DATABASE template0 ALLOW_CONNECTIONS true")
+        try:
+            for name in databases:
+                with psycopg.connect(postgres.superuser_conninfo(Path(state.pg_dir), state.ports["postgres"], name),
+                                     autocommit=True) as each:  # fmt: skip
+                    each.execute("VACUUM (FREEZE)")
+        finally:
+            conn.execute("ALTER DATABASE template0 ALLOW_CONNECTIONS false")
+        conn.execute("ALTER SYSTEM RESET autovacuum")
+        conn.execute("ALTER SYSTEM RESET autovacuum_freeze_max_age")
+    postgres.restart(Path(state.pg_dir))
+
+
+def _starve_cache(sandbox: Sandbox, state: State) -> None:
+    """shared_buffers cut to its 128 kB minimum by a bad edit; after the restart, a day's reads from disk."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET shared_buffers = '128kB'")
+    postgres.restart(Path(state.pg_dir))
+    _read_prices(state, repeat=CACHE_READS)
+
+
+def _feed_cache(sandbox: Sandbox, state: State) -> None:
+    """shared_buffers back, statistics reset so the ratio measures the new setting, the cache warmed."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM RESET shared_buffers")
+    postgres.restart(Path(state.pg_dir))
+    _read_prices(state, repeat=CACHE_READS)
+
+
+def _read_prices(state: State, repeat: int) -> None:
+    with _superuser(state) as conn:
+        conn.execute("SELECT pg_stat_reset()")
+        for _ in range(repeat):
+            conn.execute("SELECT count(*) FROM stock_prices")
+        conn.execute("SELECT pg_stat_force_next_flush()")
 
 
 def _drop_hourly_cron(sandbox: Sandbox, state: State) -> None:
@@ -956,6 +1007,12 @@ CATALOGUE: dict[str, Fault] = {
         Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
               {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
               also={"weekly": {f"{DB_HEALTH}::test_no_session_idles_in_a_transaction_or_runs_too_long": WARNING}}),
+        Fault("xid-wraparound-near", "autovacuum off and 1.2 billion transactions since the last freeze", ("W4",),
+              {}, _age_transaction_ids, _freeze_every_database,
+              also={"weekly": {f"{DB_HEALTH}::test_no_database_nears_transaction_id_wraparound": WARNING}}),
+        Fault("cache-starved", "shared_buffers cut to 128 kB: reads go to disk", ("W4",),
+              {}, _starve_cache, _feed_cache,
+              also={"weekly": {f"{DB_HEALTH}::test_cache_hit_ratio_is_high": WARNING}}),
         Fault("config-not-restored", "app.toml differs from the config archive (a hand edit survived)", ("R2",),
               {}, _edit_config, _put_config_back,
               also={"post_restore": {f"{RESTORE}::test_configuration_matches_the_config_archive[sandbox]": ERROR}}),

@@ -15,6 +15,8 @@ from pathlib import Path
 from sandbox.errors import SandboxError
 
 SERVER_USER = "postgres"
+CLOG_SEGMENT_BYTES = 32 * 8192  # pg_xact: 32 pages of 8 kB per segment file
+CLOG_XIDS_PER_SEGMENT = CLOG_SEGMENT_BYTES * 4  # two status bits per transaction
 
 
 def bindir() -> Path:
@@ -104,6 +106,26 @@ def stop(pg_dir: Path) -> None:
             capture_output=True,
             timeout=60,
         )
+
+
+def advance_transaction_ids(pg_dir: Path, by: int) -> None:
+    """Move the cluster's next transaction ID `by` ahead, as years of traffic would (pg_resetwal -x).
+
+    The server is stopped cleanly first (pg_resetwal refuses a crashed cluster) and started again;
+    the commit-log segment holding the new ID is made, zero-filled, as pg_resetwal's manual asks.
+    """
+    data = pg_dir / "data"
+    _run([str(bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"], "stopping PostgreSQL")
+    control = subprocess.run(_as_server_user([str(bindir() / "pg_controldata"), str(data)]), capture_output=True,
+                             text=True, timeout=30, check=True).stdout  # fmt: skip
+    next_xid = int(next(line for line in control.splitlines() if "NextXID" in line).split(":")[-1])
+    new_xid = next_xid + by
+    segment = data / "pg_xact" / f"{new_xid // CLOG_XIDS_PER_SEGMENT:04X}"
+    segment.write_bytes(bytes(CLOG_SEGMENT_BYTES))
+    if os.geteuid() == 0:
+        shutil.chown(segment, SERVER_USER, SERVER_USER)
+    _run([str(bindir() / "pg_resetwal"), "-x", str(new_xid), str(data)], "pg_resetwal")
+    start(pg_dir)
 
 
 def is_running(pg_dir: Path) -> bool:
