@@ -20,7 +20,9 @@ from opscheck.probes.http import HttpProbe
 from opscheck.probes.logs import LogFile, access_time, app_time
 from opscheck.probes.metrics import MetricsSource
 from opscheck.probes.postgres import Database
+from opscheck.pytest_reports import run_dir
 from opscheck.pytest_target import loaded_target
+from opscheck.suite_history import Period
 from opscheck.target import COMPONENT_TITLES, LoadedTarget, Thresholds
 
 
@@ -94,13 +96,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             [pytest.param(i, id=i, marks=pytest.mark.checklist(i)) for i in items]
             or [pytest.param(None, marks=pytest.mark.skip(reason="the target asks for no attestations"))],
         )
+    if "capacity_figure" in wanted:
+        _over(metafunc, "capacity_figure", list(spec.capacity.limits), "no capacity limits ([capacity.limits])")
     if "resource" in wanted:
         queries = list(spec.metrics.queries) if spec.metrics else []
         _over(metafunc, "resource", queries, "no resource history ([metrics] absent)")
 
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
-              "host_spec", "resource", "attested_item"}  # fmt: skip
+              "host_spec", "resource", "attested_item", "capacity_figure"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):
@@ -164,6 +168,13 @@ def metrics(target: LoadedTarget, http: HttpProbe) -> MetricsSource:
     if spec is None:
         pytest.skip("the target declares no resource history ([metrics] absent)")
     return MetricsSource(http, spec.url)
+
+
+@pytest.fixture(scope="session")
+def recorded_month(target: LoadedTarget, request: pytest.FixtureRequest) -> Period:
+    """The last month of the suite's own daily runs (M1, M2), from the target's history folder."""
+    spec = target.spec.history
+    return Period.read(spec.reports or run_dir(request.config).parent, "daily", spec.period_days)
 
 
 @pytest.fixture(scope="session")

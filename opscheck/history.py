@@ -7,13 +7,13 @@ Rebuilt after each run from the run folders' summary.json files, so it is never 
 from __future__ import annotations
 
 import html
-import json
 import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from opscheck import charts
+from opscheck.suite_history import figures, runs
 
 # The figures worth a trend line: the check's `measured` name → its title and unit.
 TRENDS = {
@@ -33,27 +33,6 @@ function filter() {
   }
 }
 """
-
-
-def runs(reports: Path) -> list[dict[str, Any]]:
-    """Every readable run summary under `reports`, oldest first (an unreadable one is left out, not fatal)."""
-    found = []
-    for summary in reports.glob("*/summary.json"):
-        try:
-            found.append(json.loads(summary.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return sorted(found, key=lambda s: s.get("finished") or "")
-
-
-def figures(run: dict[str, Any]) -> dict[str, float]:
-    """The run's numeric measured figures, the largest where several checks measured the same name."""
-    out: dict[str, float] = {}
-    for check in run.get("checks", []):
-        for name, value in (check.get("measured") or {}).items():
-            if isinstance(value, int | float):
-                out[name] = max(out.get(name, value), value)
-    return out
 
 
 def write_index(reports: Path) -> Path:

@@ -119,6 +119,9 @@ class Host(Section):
     watch_resources: bool = True
     # D11: the value of `{instance}` in the [metrics] queries for this host; the host's name when unset.
     metrics_instance: str | None = None
+    # MM1: where apt keeps its state on this host (apt's Dir); unset: the host's own (/). Debian/Ubuntu hosts.
+    apt_root: Path | None = None
+    apt_lists_max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older package lists cannot tell what is pending
 
     def instance(self) -> str:
         return self.metrics_instance or self.name
@@ -247,6 +250,33 @@ class Attestations(Section):
 
     trail: Path | None = None  # the reports folder holding the audit chain; default: this run's reports folder
     max_age_days: dict[str, Annotated[float, Field(gt=0)]] = {"M4": 31.0}
+
+
+class History(Section):
+    """The suite's own past runs (their summary.json files), which the monthly checks read back (M1-M3)."""
+
+    reports: Path | None = None  # default: this run's reports folder; point every scheduled run at one place
+    period_days: Annotated[int, Field(ge=7, le=92)] = 30  # "the month"
+    min_days: Annotated[int, Field(ge=1)] = 27  # daily runs needed in the period before M1/M2 judge it
+
+
+class Sla(Section):
+    """M2: what the platform promises its users over the month."""
+
+    availability_percent: Percent = 99.9  # requests answered without a 5xx
+    critical_miss_points: Annotated[float, Field(gt=0)] = 1.5  # this far below the SLA is CRITICAL, not ERROR
+    health_checks_percent: Percent = 99.0  # the daily runs' component health checks (D1) that passed
+    latency_p95_ms: Annotated[float, Field(gt=0)] = 500.0  # the month's typical day (median of daily p95)
+
+
+class Capacity(Section):
+    """M3: limits of what grows, and how far ahead running into one must be seen."""
+
+    horizon_days: Annotated[int, Field(ge=1)] = 90
+    min_history_days: Annotated[int, Field(ge=2)] = 14  # days of daily runs needed to fit a trend
+    fit_days: Annotated[int, Field(ge=7)] = 90  # how much of the history the trend is fitted over
+    # measured figure (as recorded by the daily run) → its limit
+    limits: dict[str, float] = {"disk_used_percent": 90.0}
 
 
 class Notify(Section):
@@ -388,6 +418,9 @@ class Target(Section):
     maintenance: Maintenance = Maintenance()
     database: DatabaseHealth = DatabaseHealth()
     attestations: Attestations = Attestations()
+    history: History = History()
+    sla: Sla = Sla()
+    capacity: Capacity = Capacity()
     notify: Notify = Notify()
     plans: Plans | None = None
     batch: Batch = Batch()

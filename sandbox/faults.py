@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import cgroup, lifecycle, metrics, postgres, traffic
+from sandbox import apt, cgroup, lifecycle, metrics, postgres, suite_history, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -46,6 +46,8 @@ STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second l
 IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction_s
 DB_HEALTH = "checks/test_database_health.py"
 W1 = "checks/test_weekly_report.py"
+SLA = "checks/test_sla.py"
+M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
 WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
 CACHE_READS = 200  # full reads of stock_prices (about 100 blocks each) after the statistics reset
@@ -378,6 +380,22 @@ def _rewrite_traffic(slowdown: float = 1.0, server_error_rate: float = 0.0, days
         traffic.write_history(sandbox.logs, end=datetime.now(UTC), days=days, slowdown=slowdown,
                               server_error_rate=server_error_rate)  # fmt: skip
         _log_sizes_file(sandbox).unlink(missing_ok=True)  # the logs are new: nothing of theirs to take back
+
+    return change
+
+
+def _rewrite_suite_history(**month: float) -> Callable[[Sandbox, State], None]:
+    """The suite's recorded month, rewritten as a worse one (or, with nothing given, as the healthy one)."""
+
+    def rewrite(sandbox: Sandbox, state: State) -> None:
+        suite_history.write(sandbox.suite_history, datetime.now(UTC), suite_history.Month(**month))
+
+    return rewrite
+
+
+def _offer_security_update(offered: str) -> Callable[[Sandbox, State], None]:
+    def change(sandbox: Sandbox, state: State) -> None:
+        apt.write(sandbox.apt_root, offered)
 
     return change
 
@@ -1041,6 +1059,33 @@ CATALOGUE: dict[str, Fault] = {
         Fault("short-access-history", "only five days of access log kept (logrotate's rotate 4)", ("W1",),
               {}, _rewrite_traffic(days=5), _rewrite_traffic(),
               also={"weekly": {f"{W1}::test_weekly_performance_report": WARNING}}),
+        Fault("sla-availability-missed", "1 % of the month's requests answered 5xx (99.0 % against 99.9 %)", ("M2",),
+              {}, _rewrite_suite_history(error_percent=1.0), _rewrite_suite_history(),
+              also={"monthly": {f"{SLA}::test_availability_meets_the_sla": ERROR}}),
+        Fault("sla-availability-collapsed", "3 % of the month's requests answered 5xx", ("M2",),
+              {}, _rewrite_suite_history(error_percent=3.0), _rewrite_suite_history(),
+              also={"monthly": {f"{SLA}::test_availability_meets_the_sla": CRITICAL}}),
+        Fault("sla-latency-missed", "the month's daily p95 around 700 ms", ("M2",),
+              {}, _rewrite_suite_history(p95_ms=700), _rewrite_suite_history(),
+              also={"monthly": {f"{SLA}::test_latency_meets_the_sla": ERROR}}),
+        Fault("health-checks-failing", "the API's health checks failed on the last three mornings", ("M2", "M1"),
+              {}, _rewrite_suite_history(failed_health_days=3), _rewrite_suite_history(),
+              also={"monthly": {f"{SLA}::test_health_checks_passed_over_the_month": ERROR}}),
+        Fault("history-short", "the suite's record holds nine days (its reports folder was wiped)", ("M1", "M2", "M3"),
+              {}, _rewrite_suite_history(days=9), _rewrite_suite_history(),
+              also={"monthly": {f"{SLA}::*": WARNING, f"{M3}[*]": WARNING,
+                                "checks/test_monthly_report.py::test_monthly_report_is_produced": WARNING}}),
+        Fault("database-outgrowing", "the database grows 8 MB a day toward its 1 GB limit", ("M3",),
+              {}, _rewrite_suite_history(database_mb=600, database_growth_mb_per_day=8), _rewrite_suite_history(),
+              also={"monthly": {f"{M3}[database_size_mb]": WARNING}}),
+        Fault("security-update-pending",
+              f"the security archive offers {apt.PACKAGE} {apt.FIXED}; the host has {apt.INSTALLED}", ("MM1",),
+              {}, _offer_security_update(apt.FIXED), _offer_security_update(apt.INSTALLED),
+              also={"monthly": {"checks/test_updates.py::test_no_security_update_is_waiting[sandbox]": WARNING}}),
+        Fault("apt-lists-stale", "the host's package lists last refreshed 30 days ago (apt-daily.timer off)",
+              ("MM1",), {}, lambda sandbox, state: apt.age_lists(sandbox.apt_root, 30),
+              _offer_security_update(apt.INSTALLED),
+              also={"monthly": {"checks/test_updates.py::test_no_security_update_is_waiting[sandbox]": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

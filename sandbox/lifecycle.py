@@ -18,7 +18,7 @@ import httpx
 import psycopg
 
 from opscheck import audit
-from sandbox import backup, cgroup, data, metrics, postgres, traffic
+from sandbox import apt, backup, cgroup, data, metrics, postgres, suite_history, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
@@ -89,6 +89,8 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     _make_backup_history(sandbox, state, now)
     _write_plans(sandbox, now)
     _attest_dr_review(sandbox, now - timedelta(days=3))
+    suite_history.write(sandbox.suite_history, now)
+    apt.write(sandbox.apt_root)
     write_target(sandbox, state)
     wait_until_ready(sandbox, state)
     warm_up(sandbox, state)

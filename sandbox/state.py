@@ -98,6 +98,16 @@ class Sandbox:
         return self.root / "metrics.csv"
 
     @property
+    def suite_history(self) -> Path:
+        """Run records of the suite's past month of scheduled runs, as M1-M3 read them back."""
+        return self.root / "history"
+
+    @property
+    def apt_root(self) -> Path:
+        """The sandbox host's package state (MM1): apt's Dir, with its own dpkg status and archive."""
+        return self.root / "apt"
+
+    @property
     def trail(self) -> Path:
         """The platform's own audit trail: where its people's attestations are kept (M4)."""
         return self.root / "trail"

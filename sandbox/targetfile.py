@@ -81,6 +81,7 @@ listens = ["tcp://127.0.0.1:{p["api"]}", "tcp://127.0.0.1:{p["frontend"]}", "tcp
 processes = ["sandbox.platform.serve api {root}", "sandbox.platform.serve frontend {root}",
              "sandbox.platform.serve streaming {root}", "sandbox.platform.serve monitoring {root}"]
 disk_paths = [{f'"{state.data_mount}"' if state.data_mount else ""}]
+apt_root = "{sandbox.apt_root}"
 {f'cgroup = "{state.cgroup}"' if state.cgroup else "watch_resources = false  # no cgroup of its own (needs root)"}
 
 [metrics]
@@ -118,6 +119,17 @@ trail = "{sandbox.trail}"
 
 [attestations.max_age_days]
 M4 = 31
+
+[history]
+reports = "{sandbox.suite_history}"
+
+[capacity]
+horizon_days = 90
+
+[capacity.limits]
+database_size_mb = 1024
+disk_used_percent = 90
+requests = 20000  # a day's requests the API is sized for
 
 [maintenance]
 window = "Sun 02:00"

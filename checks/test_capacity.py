@@ -1,0 +1,39 @@
+"""M3 — キャパシティ計画: what grows (data, disk, traffic), fitted over the suite's own history, and how
+many days are left before each limit the target names. Seeing a limit inside the horizon is the point."""
+
+import pytest
+
+from opscheck import charts
+from opscheck.levels import Level, fail_at
+from opscheck.suite_history import Period, fit
+
+
+@pytest.mark.monthly
+@pytest.mark.checklist("M3")
+@pytest.mark.level("warning")
+def test_capacity_lasts_past_the_horizon(capacity_figure, target, recorded_month, artifacts, measured):
+    spec = target.spec.capacity
+    history = Period.read(recorded_month.reports, "daily", spec.fit_days)
+    missing = history.shortfall(spec.min_history_days, f"how fast {capacity_figure} grows")
+    if missing:
+        fail_at(Level.WARNING, missing)
+    points = history.series(capacity_figure)
+    assert len(points) >= spec.min_history_days, (
+        f"only {len(points)} daily runs recorded {capacity_figure} (at least {spec.min_history_days} needed): is the "
+        "check that measures it in the daily run, and passing?"
+    )
+    limit = spec.limits[capacity_figure]
+    now, per_day = fit(points) or (points[-1][1], 0.0)
+    days_left = (limit - now) / per_day if per_day > 0 else None
+    measured("now", round(now, 2))
+    measured("growth_per_day", round(per_day, 4))
+    measured("days_left", round(days_left) if days_left is not None else "not growing")
+    unit = capacity_figure.rsplit("_", 1)[-1]
+    chart = charts.line_svg([(t.timestamp(), v) for t, v in points], f"{capacity_figure} (limit {limit:g})", unit)
+    (artifacts / f"capacity-{capacity_figure}.svg").write_text(chart)
+    assert now < limit, f"{capacity_figure} is already at {now:g}, over its limit {limit:g}. Manual (M3): act now"
+    assert days_left is None or days_left > spec.horizon_days, (
+        f"{capacity_figure} grows {per_day:+.3g} a day (fitted over {len(points)} days) and reaches its limit "
+        f"{limit:g} in about {days_left:.0f} days, inside the {spec.horizon_days}-day horizon (now {now:.4g}). "
+        "Manual (M3): plan the upgrade or the clean-up now"
+    )
