@@ -297,10 +297,11 @@ def _starve_cache(sandbox: Sandbox, state: State) -> None:
 
 
 def _feed_cache(sandbox: Sandbox, state: State) -> None:
-    """shared_buffers back, statistics reset so the ratio measures the new setting, the cache warmed."""
+    """shared_buffers back and the cache warmed, then the statistics reset so the ratio measures the new setting."""
     with _superuser(state) as conn:
         conn.execute("ALTER SYSTEM RESET shared_buffers")
     postgres.restart(Path(state.pg_dir))
+    _read_prices(state, repeat=1)  # into the cache, then counted afresh
     _read_prices(state, repeat=CACHE_READS)
 
 
