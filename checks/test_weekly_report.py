@@ -3,13 +3,14 @@ the week before, as tables and a chart in the run folder; the week's figures jud
 
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from opscheck import charts
 from opscheck.levels import Level, fail_at
 from opscheck.logstats import traffic
+from opscheck.suite_history import latest
 
 DAY = 86400.0
 
@@ -18,7 +19,7 @@ DAY = 86400.0
 @pytest.mark.checklist("W1")
 @pytest.mark.level("warning")
 @pytest.mark.logs("access")
-def test_weekly_performance_report(logs, target, thresholds, artifacts, measured):
+def test_weekly_performance_report(logs, target, thresholds, artifacts, measured, suite_reports):
     access = logs.file("access")
     now = time.time()
     days = [traffic(access.lines(since=now - (7 - d) * DAY, until=now - (6 - d) * DAY)) for d in range(7)]
@@ -45,6 +46,7 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
         "week_before": _figures(before),
         "per_day": rows,
         "per_endpoint": endpoints,
+        "load_run": _load_run(suite_reports, now),
     }
     (artifacts / "weekly-performance.json").write_text(json.dumps(summary, indent=2))
     (artifacts / "weekly-performance.html").write_text(_page(summary, days, now))
@@ -66,6 +68,19 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
         + ", ".join(f"{name} {ms:.0f} ms" for name, ms in slow.items())
         + f" (the week before, overall: {before.percentile_ms(0.95)} ms). Manual (W1): see the report's tables"
     )
+
+
+def _load_run(reports, now: float) -> dict | None:
+    """The week's load run (`pytest -m load`, the standard profile), threshold by threshold, if one ran."""
+    run = latest(reports, "load", datetime.fromtimestamp(now - 7 * DAY, UTC))
+    if run is None:
+        return None
+    checks = [
+        {"threshold": c["nodeid"].split("[", 1)[-1].rstrip("]"), "outcome": c["outcome"], **(c.get("measured") or {})}
+        for c in run["checks"]
+        if "test_load_threshold" in c["nodeid"]
+    ]
+    return {"run_id": run["run_id"], "finished": run["finished"], "checks": checks}
 
 
 def _figures(t) -> dict:
@@ -93,4 +108,10 @@ def _page(summary: dict, days: list, now: float) -> str:
         f"<h2>Per day</h2>{table(summary['per_day'])}"
         f"{charts.line_svg(volume, 'requests per day', 'requests')}{charts.line_svg(p95, 'p95 per day', 'ms')}"
         f"<h2>Per endpoint, this week</h2>{table(endpoints)}"
+        "<h2>This week's load run</h2>"
+        + (
+            f"<p>{summary['load_run']['run_id']}</p>{table(summary['load_run']['checks'])}"
+            if summary["load_run"]
+            else "<p>none ran this week: <code>pytest -m load --load-profile standard</code></p>"
+        )
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import testinfra
 
+from opscheck import load
 from opscheck.integrity import rules
 from opscheck.probes.backups import BackupSet, BackupStore
 from opscheck.probes.cache import Cache
@@ -96,6 +98,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             [pytest.param(i, id=i, marks=pytest.mark.checklist(i)) for i in items]
             or [pytest.param(None, marks=pytest.mark.skip(reason="the target asks for no attestations"))],
         )
+    if "load_threshold" in wanted:
+        limits = load.thresholds(_target_or_usage_error(metafunc.config))
+        params = [pytest.param(t, id=t.id, marks=pytest.mark.level(LOAD_LEVELS[t.metric])) for t in limits]
+        metafunc.parametrize(
+            "load_threshold",
+            params
+            or [pytest.param(None, marks=pytest.mark.skip(reason="the target sets no load thresholds ([load])"))],
+        )
     if "capacity_figure" in wanted:
         _over(metafunc, "capacity_figure", list(spec.capacity.limits), "no capacity limits ([capacity.limits])")
     if "resource" in wanted:
@@ -104,7 +114,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
-              "host_spec", "resource", "attested_item", "capacity_figure"}  # fmt: skip
+              "host_spec", "resource", "attested_item", "capacity_figure",
+              "load_threshold"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):
@@ -170,11 +181,20 @@ def metrics(target: LoadedTarget, http: HttpProbe) -> MetricsSource:
     return MetricsSource(http, spec.url)
 
 
+# The manual: a response over 500 ms is a WARNING, an error ratio over 5 % an ERROR.
+LOAD_LEVELS = {"p95_ms": "warning", "p99_ms": "warning", "error_percent": "error", "min_rps": "warning"}
+
+
 @pytest.fixture(scope="session")
-def recorded_month(target: LoadedTarget, request: pytest.FixtureRequest) -> Period:
+def suite_reports(target: LoadedTarget, request: pytest.FixtureRequest) -> Path:
+    """Where the suite's own past runs are kept: the target's [history] reports, else this run's reports folder."""
+    return target.spec.history.reports or run_dir(request.config).parent
+
+
+@pytest.fixture(scope="session")
+def recorded_month(target: LoadedTarget, suite_reports: Path) -> Period:
     """The last month of the suite's own daily runs (M1, M2), from the target's history folder."""
-    spec = target.spec.history
-    return Period.read(spec.reports or run_dir(request.config).parent, "daily", spec.period_days)
+    return Period.read(suite_reports, "daily", target.spec.history.period_days)
 
 
 @pytest.fixture(scope="session")

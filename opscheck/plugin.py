@@ -6,5 +6,6 @@ pytest_plugins = [
     "opscheck.pytest_reports",
     "opscheck.pytest_evidence",
     "opscheck.pytest_notify",
+    "opscheck.pytest_load",
     "opscheck.fixtures",
 ]

@@ -74,7 +74,10 @@ def pytest_configure_node(node) -> None:  # xdist: workers write artifacts into 
 @pytest.fixture
 def artifacts(request: pytest.FixtureRequest) -> Path:
     """This run's artifacts folder (charts, generated reports), inside its run record."""
-    config = request.config
+    return artifacts_folder(request.config)
+
+
+def artifacts_folder(config: pytest.Config) -> Path:
     worker_input = getattr(config, "workerinput", None)
     folder = Path(worker_input[WORKER_INPUT]) if worker_input and WORKER_INPUT in worker_input else run_dir(config)
     if folder is None:

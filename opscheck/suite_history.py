@@ -104,6 +104,13 @@ class Period:
                 if check.get("outcome") in ("failed", "error")]  # fmt: skip
 
 
+def latest(reports: Path, schedule: str, since: datetime) -> dict[str, Any] | None:
+    """The newest run since `since` that selected `schedule` (e.g. the week's `load` run), if any."""
+    found = [run for run in runs(reports) if run.get("finished") and finished(run) >= since
+             and schedule in (run.get("selection") or "").split()]  # fmt: skip
+    return found[-1] if found else None
+
+
 def fit(points: list[tuple[datetime, float]]) -> tuple[float, float] | None:
     """Least-squares line through the points: (value now-ish at the last point, growth per day); None if flat data."""
     if len(points) < 2:

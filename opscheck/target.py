@@ -279,6 +279,36 @@ class Capacity(Section):
     limits: dict[str, float] = {"disk_used_percent": 90.0}
 
 
+class LoadThresholds(Section):
+    """k6-style thresholds for a load run: each one a check of its own. Unset means not judged."""
+
+    p95_ms: Annotated[float, Field(gt=0)] | None = None
+    p99_ms: Annotated[float, Field(gt=0)] | None = None
+    error_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    min_rps: Annotated[float, Field(gt=0)] | None = None
+
+
+class Load(Section):
+    """Load runs (`pytest -m load`, locust): where, with what, how much at most, and what passes.
+
+    Nothing is sent unless [permissions] allow_load = true; the caps hold whatever profile is asked for.
+    """
+
+    host: str | None = None  # default: the API's base_url
+    symbols: list[str] = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA"]
+    login_user: str | None = None  # a load-test account; without one, no login traffic
+    login_password_env: str | None = None
+    think_s: tuple[float, float] = (0.5, 1.5)  # each user's pause between requests, uniformly drawn
+    default_profile: str = "standard"
+    profiles_file: Path | None = None  # default: load/profiles.toml in the opscheck repository
+    max_users: Annotated[int, Field(ge=1)] = 50
+    max_duration_s: Annotated[int, Field(ge=1)] = 600
+    stop_error_percent: Annotated[float, Field(gt=0, le=100)] = 50.0  # locust stops a run failing this badly
+    min_requests: Annotated[int, Field(ge=1)] = 20  # fewer requests to an endpoint cannot give its percentiles
+    thresholds: LoadThresholds = LoadThresholds(p95_ms=500, error_percent=5)  # the manual's 500 ms and 5 %
+    endpoints: dict[str, LoadThresholds] = {}  # locust's request name (e.g. "/api/predictions/{symbol}") → limits
+
+
 class Notify(Section):
     """Where a run's outcome goes besides its folder (the manual's SLACK_WEBHOOK_URL, node_exporter)."""
 
@@ -419,6 +449,7 @@ class Target(Section):
     database: DatabaseHealth = DatabaseHealth()
     attestations: Attestations = Attestations()
     history: History = History()
+    load: Load = Load()
     sla: Sla = Sla()
     capacity: Capacity = Capacity()
     notify: Notify = Notify()
@@ -455,6 +486,7 @@ class Target(Section):
             ("redis.password_env", self.redis and self.redis.password_env),
             ("drill.password_env", self.drill and self.drill.password_env),
             ("notify.webhook_url_env", self.notify.webhook_url_env),
+            ("load.login_password_env", self.load.login_password_env),
         ]
         return [(key, env) for key, env in named if env]
 

@@ -47,6 +47,7 @@ IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction
 DB_HEALTH = "checks/test_database_health.py"
 W1 = "checks/test_weekly_report.py"
 SLA = "checks/test_sla.py"
+LOAD = "checks/test_load.py::test_load_threshold"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
 WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
@@ -949,7 +950,8 @@ CATALOGUE: dict[str, Fault] = {
               {"checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING}, _flag),
         Fault("slow-predictions", "/api/predictions answers after 600 ms", ("D6", "P7"),
               {f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/predictions/AAPL]": WARNING,
-               f"{PERF}::test_prediction_endpoint_answers_within_the_response_limit": WARNING}, _flag),
+               f"{PERF}::test_prediction_endpoint_answers_within_the_response_limit": WARNING}, _flag,
+              also={"load": {f"{LOAD}[/api/predictions/{{symbol}}-p95_ms]": WARNING}}),
         Fault("pg-max-connections-lowered", "PostgreSQL restarted with max_connections = 12", ("P6",),
               {f"{PERF}::test_application_pool_fits_under_max_connections": WARNING},
               _lower_max_connections, _reset_max_connections),
@@ -1087,6 +1089,12 @@ CATALOGUE: dict[str, Fault] = {
               ("MM1",), {}, lambda sandbox, state: apt.age_lists(sandbox.apt_root, 30),
               _offer_security_update(apt.INSTALLED),
               also={"monthly": {"checks/test_updates.py::test_no_security_update_is_waiting[sandbox]": WARNING}}),
+        Fault("prices-erroring", "every tenth /api/stock_prices request answers 500", ("P7", "MW3"),
+              {}, _flag, also={"load": {f"{LOAD}[/api/stock_prices/{{symbol}}-error_percent]": ERROR}}),
+        Fault("load-throughput-cap", "the API serves one request at a time, 200 ms each (5 requests/s)",
+              ("P7", "MW3"), {}, _flag,
+              also={"load": {f"{LOAD}[overall-min_rps]": WARNING, f"{LOAD}[*-p95_ms]": WARNING,
+                             f"{LOAD}[overall-p99_ms]": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

@@ -29,7 +29,9 @@ SECRET_NAMES = (
     "OPSCHECK_SANDBOX_PG_PASSWORD",  # the checks' read-only monitoring role
     "OPSCHECK_SANDBOX_REDIS_PASSWORD",
     "OPSCHECK_SANDBOX_DRILL_PASSWORD",  # the restore drill's role: may create (and drop) scratch databases
+    "OPSCHECK_SANDBOX_LOAD_PASSWORD",  # the load-test account's password (the login in load/locustfile.py)
 )
+LOAD_USER = "loadtest"
 MAX_CONNECTIONS = 50
 READY_TIMEOUT_S = 40.0
 
@@ -185,6 +187,8 @@ def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], row
     with psycopg.connect(postgres.superuser_conninfo(pg_dir, port, "miraikakaku")) as conn:
         conn.execute("SET ROLE miraikakaku")
         data.load(conn, rows, now)
+        conn.execute("INSERT INTO users (username, password_sha256, created_at) VALUES (%s, %s, %s)",
+                     (LOAD_USER, data.password_hash(secret_values["OPSCHECK_SANDBOX_LOAD_PASSWORD"]), now))  # fmt: skip
         conn.execute("RESET ROLE")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         conn.commit()

@@ -120,6 +120,29 @@ trail = "{sandbox.trail}"
 [attestations.max_age_days]
 M4 = 31
 
+[load]
+symbols = ["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA"]
+login_user = "loadtest"
+login_password_env = "OPSCHECK_SANDBOX_LOAD_PASSWORD"
+think_s = [0.3, 0.7]
+default_profile = "smoke"
+max_users = 20
+max_duration_s = 60
+
+[load.thresholds]  # all requests together: looser than the manual's per-endpoint 500 ms
+p95_ms = 1000
+p99_ms = 1500
+error_percent = 5
+min_rps = 10
+
+[load.endpoints."/api/predictions/{{symbol}}"]
+p95_ms = 500
+error_percent = 5
+
+[load.endpoints."/api/stock_prices/{{symbol}}"]
+p95_ms = 500
+error_percent = 5
+
 [history]
 reports = "{sandbox.suite_history}"
 

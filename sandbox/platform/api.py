@@ -6,6 +6,8 @@ the request time appended, as the nginx in front of the real API would.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import secrets
 import time
@@ -82,10 +84,19 @@ async def lifespan(app: FastAPI):
 app = FastAPI(title="Miraikakaku API", version="1.2.0", lifespan=lifespan)
 
 
+ONE_AT_A_TIME = asyncio.Lock()  # the load-throughput-cap fault: a single worker, 200 ms a request
+PRICE_REQUESTS = itertools.count(1)
+
+
 @app.middleware("http")
 async def access_log(request: Request, call_next):
     started = time.perf_counter()
-    response = await call_next(request)
+    if "load-throughput-cap" in FAULTS:
+        async with ONE_AT_A_TIME:
+            await asyncio.sleep(0.2)
+            response = await call_next(request)
+    else:
+        response = await call_next(request)
     elapsed = time.perf_counter() - started
     stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     # Behind nginx the client is the first X-Forwarded-For address (real_ip), as the access log shows it.
@@ -196,6 +207,9 @@ def prediction(symbol: str) -> dict:
 def stock_prices(symbol: str, days: int = 30) -> dict:
     if not 1 <= days <= 400:
         raise HTTPException(422, "days must be between 1 and 400")
+    if "prices-erroring" in FAULTS and next(PRICE_REQUESTS) % 10 == 0:
+        log.error("price query failed: canceling statement due to statement timeout")
+        raise HTTPException(500, "internal error")
     with POOL.connection(timeout=3) as conn:
         rows = conn.execute(
             "SELECT date, open, high, low, close, volume FROM stock_prices WHERE symbol = %s"
