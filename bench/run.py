@@ -12,12 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import daily, database, drill, logs
+from bench import daily, database, drill, load, logs
 from opscheck.target import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
 
-BENCHMARKS = ("logs", "integrity", "daily", "drill")
+BENCHMARKS = ("logs", "integrity", "daily", "drill", "load")
 
 
 def show(title: str, rows: dict[str, str]) -> None:
@@ -42,7 +42,7 @@ def main() -> None:
         small = logs.make_access_log(args.dir / "access-10mb.log", 10)
         show("Log scan: requests per client, the whole file", logs.scan(large))
         show("Window seek: the last 2 hours (the cost must not grow with the file)", logs.window(large, small))
-    if not wanted & {"integrity", "daily", "drill"}:
+    if not wanted & {"integrity", "daily", "drill", "load"}:
         return
 
     sandbox = Sandbox(args.dir / "sandbox")
@@ -57,6 +57,8 @@ def main() -> None:
             show("The whole daily run against the manual's shell sequence", daily.daily(target, secrets))
         if "drill" in wanted:
             show("Restore drill (W5) against a bare replay of the same dump", drill.drill_against_bare_restore(target))
+        if "load" in wanted:
+            show("The load rig (locust) against wrk on /health", load.rig_against_wrk(target))
     finally:
         lifecycle.down(sandbox)
 

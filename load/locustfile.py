@@ -57,6 +57,11 @@ class PlatformUser(FastHttpUser):
     def health(self) -> None:
         self.client.get("/api/health", name="/api/health")
 
+    @task(WEIGHTS.get("liveness", 0))
+    def liveness(self) -> None:
+        """The cheapest request there is (no database, no cache): what the benchmark loads the rig with."""
+        self.client.get("/health", name="/health")
+
     @task(WEIGHTS.get("login", 0) if CONFIG.get("login_user") else 0)
     def login(self) -> None:
         self.client.post("/api/auth/login", json={"username": CONFIG["login_user"], "password": PASSWORD},

@@ -108,15 +108,20 @@ class LoadResult:
         return self.figures["total"] if endpoint == "overall" else self.figures["endpoints"].get(endpoint)
 
 
-def run(target: LoadedTarget, chosen: Profile, workers: int, folder: Path, run_id: str) -> LoadResult:
-    """Run `chosen` against the target with `workers` locust workers (0: one local process); wait for it."""
+def run(
+    target: LoadedTarget, chosen: Profile, workers: int, folder: Path, run_id: str, traffic: dict | None = None
+) -> LoadResult:
+    """Run `chosen` against the target with `workers` locust workers (0: one local process); wait for it.
+
+    `traffic` overrides the locustfile's traffic model (weights, think_s): the benchmark uses it.
+    """
     spec = target.spec.load
     result_file = folder / "locust-result.json"
     result_file.unlink(missing_ok=True)
     config = {
         "symbols": spec.symbols, "think_s": list(spec.think_s), "login_user": spec.login_user,
         "ca_bundle": str(target.spec.http.ca_bundle or ""), "stop_error_percent": spec.stop_error_percent,
-        "result": str(result_file), "run_id": run_id,
+        "result": str(result_file), "run_id": run_id, **(traffic or {}),
     }  # fmt: skip
     env = {**os.environ, "OPSCHECK_LOAD": json.dumps(config),
            "OPSCHECK_LOAD_PASSWORD": target.secret(spec.login_password_env) or ""}  # fmt: skip
