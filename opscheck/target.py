@@ -309,6 +309,23 @@ class Load(Section):
     endpoints: dict[str, LoadThresholds] = {}  # locust's request name (e.g. "/api/predictions/{symbol}") → limits
 
 
+SCANNER_SIGNATURES = ["/.env", "/.git/", "/wp-login.php", "/wp-admin", "/phpmyadmin", "/etc/passwd", "../",
+                      "%2e%2e", "/cgi-bin/", "/.aws/", "/server-status", "/actuator"]  # fmt: skip
+
+
+class Security(Section):
+    """X1-X3 and scanner signatures: what the access and application logs show of attacks."""
+
+    window_hours: Annotated[float, Field(gt=0)] = 24.0
+    trusted_clients: list[str] = []  # the monitoring, load generators, health checkers: not judged
+    client_error_answers: Annotated[int, Field(ge=1)] = 50  # X1: 403/404/5xx answers to one client in the window
+    flood_per_minute: Annotated[int, Field(ge=1)] = 300  # X2: one client's requests in any one minute
+    failed_logins_per_client: Annotated[int, Field(ge=1)] = 10  # X3: brute force from one client
+    failed_login_clients_per_account: Annotated[int, Field(ge=1)] = 5  # X3: one account tried from many clients
+    login_path: str = "/api/auth/login"
+    scanner_signatures: list[str] = SCANNER_SIGNATURES  # paths only attackers ask for; extend in the target
+
+
 class Notify(Section):
     """Where a run's outcome goes besides its folder (the manual's SLACK_WEBHOOK_URL, node_exporter)."""
 
@@ -450,6 +467,7 @@ class Target(Section):
     attestations: Attestations = Attestations()
     history: History = History()
     load: Load = Load()
+    security: Security = Security()
     sla: Sla = Sla()
     capacity: Capacity = Capacity()
     notify: Notify = Notify()

@@ -48,6 +48,7 @@ DB_HEALTH = "checks/test_database_health.py"
 W1 = "checks/test_weekly_report.py"
 SLA = "checks/test_sla.py"
 LOAD = "checks/test_load.py::test_load_threshold"
+SECURITY_LOGS = "checks/test_security_logs.py"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
 WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
@@ -513,6 +514,28 @@ def _append_requests(status: int, count: int, clients: int) -> Callable[[Sandbox
         ]
         with open(sandbox.logs / "access.log", "a", encoding="utf-8") as out:
             out.writelines(lines)
+
+    return inject
+
+
+def _attack(*requests: tuple[str, str, str, int, int]) -> Callable[[Sandbox, State], None]:
+    """Append (client, method, path, status, count) requests to the access log, as they happened just now;
+    each failed login also leaves the API's 'authentication failed' line in api.log."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        now = datetime.now(UTC)
+        access, app = [], []
+        for client, method, path, status, count in requests:
+            for _ in range(count):
+                access.append(traffic.access_line(client, now, method, path, status, 32, 0.004))
+                if path == "/api/auth/login" and status == 401:
+                    user = "admin" if client.startswith("192.0.2.1") else "demo"
+                    app.append(f"{_now_stamp()} WARNING miraikakaku.api authentication failed for user={user} "
+                               f"from {client}\n")  # fmt: skip
+        with open(sandbox.logs / "access.log", "a", encoding="utf-8") as out:
+            out.writelines(access)
+        with open(sandbox.logs / "api.log", "a", encoding="utf-8") as out:
+            out.writelines(app)
 
     return inject
 
@@ -1095,6 +1118,26 @@ CATALOGUE: dict[str, Fault] = {
               ("P7", "MW3"), {}, _flag,
               also={"load": {f"{LOAD}[overall-min_rps]": WARNING, f"{LOAD}[*-p95_ms]": WARNING,
                              f"{LOAD}[overall-p99_ms]": WARNING}}),
+        Fault("brute-force-burst", "30 failed logins from one client in a minute", ("X3",),
+              {}, _attack(("192.0.2.66", "POST", "/api/auth/login", 401, 30)),
+              also={"security": {f"{SECURITY_LOGS}::test_no_brute_force_on_logins": ERROR}}),
+        Fault("breach-after-burst", "30 failed logins from one client, then one that succeeds", ("X3",),
+              {}, _attack(("192.0.2.77", "POST", "/api/auth/login", 401, 30),
+                          ("192.0.2.77", "POST", "/api/auth/login", 200, 1)),
+              also={"security": {f"{SECURITY_LOGS}::test_no_brute_force_on_logins": CRITICAL}}),
+        Fault("account-sprayed", "the account 'admin' failing from eight clients", ("X3",),
+              {}, _attack(*[(f"192.0.2.1{i}", "POST", "/api/auth/login", 401, 1) for i in range(8)]),
+              also={"security": {f"{SECURITY_LOGS}::test_no_brute_force_on_logins": ERROR}}),
+        Fault("scanner-sweep", "one client asking for /.env, /.git/config, /wp-login.php and ../../etc/passwd",
+              ("X1", "X4"), {}, _attack(*[("192.0.2.99", "GET", path, 404, 5) for path in
+                                          ("/.env", "/.git/config", "/wp-login.php", "/static/../../etc/passwd")]),
+              also={"security": {f"{SECURITY_LOGS}::test_no_scanner_signatures": WARNING}}),
+        Fault("404-storm", "200 requests for unknown symbols from one client", ("X1",),
+              {}, _attack(("192.0.2.50", "GET", "/api/predictions/ZZZZ", 404, 200)),
+              also={"security": {f"{SECURITY_LOGS}::test_no_client_collects_many_error_answers": WARNING}}),
+        Fault("request-flood", "600 requests from one client in one minute", ("X2",),
+              {}, _attack(("192.0.2.10", "GET", "/api/predictions/AAPL", 200, 600)),
+              also={"security": {f"{SECURITY_LOGS}::test_no_client_floods_the_service": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

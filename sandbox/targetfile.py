@@ -143,6 +143,9 @@ error_percent = 5
 p95_ms = 500
 error_percent = 5
 
+[security]
+trusted_clients = ["127.0.0.1"]  # opscheck's own probes and load runs
+
 [history]
 reports = "{sandbox.suite_history}"
 

@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sandbox.data import BASE_SYMBOLS, DEMO_USER
+from sandbox.data import BASE_SYMBOLS
 
 CLIENTS = [f"198.51.100.{i}" for i in range(1, 121)] + [f"203.0.113.{i}" for i in range(1, 81)]
 AGENT = "Mozilla/5.0 (Miraikakaku app)"
@@ -89,9 +89,10 @@ def write_history(
 def _app_lines(rng: random.Random, moment: datetime, path: str, status: int, client: str) -> list[str]:
     stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}"
     if path == "/api/auth/login":
+        user = f"user{int(client.rsplit('.', 1)[-1]):04d}"  # each person logs in from a client or two of their own
         if status == 401:
-            return [f"{stamp} WARNING miraikakaku.api authentication failed for user={DEMO_USER[0]} from {client}\n"]
-        return [f"{stamp} INFO miraikakaku.api login user={DEMO_USER[0]} from {client}\n"]
+            return [f"{stamp} WARNING miraikakaku.api authentication failed for user={user} from {client}\n"]
+        return [f"{stamp} INFO miraikakaku.api login user={user} from {client}\n"]
     if status == 500 and rng.random() < 0.5:
         return [f"{stamp} ERROR miraikakaku.api upstream price feed timed out after 3000 ms; retried\n"]
     return []

@@ -41,6 +41,14 @@ def test_healthy_sandbox_passes_every_monthly_check(run_checks):
     assert {"M1", "M2", "M3", "M4", "MM1", "MM3"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
 
 
+def test_healthy_sandbox_passes_every_security_check(run_checks):
+    """The access and application logs of ordinary traffic: no brute force, flood, scanner or error collector."""
+    run = run_checks("-m", "security")
+    assert run.returncode == 0 and run.failed() == {}, run.output
+    assert run.outcomes() == {"passed": len(run.summary["checks"])}
+    assert {"X1", "X2", "X3"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
+
+
 @pytest.mark.parametrize("name", [name for name, fault in CATALOGUE.items() if fault.catches])
 def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, name):
     with faulted(platform, name) as fault:
@@ -86,9 +94,9 @@ def test_critical_only_gate_passes_errors(platform, run_checks):
 
 
 def test_every_check_has_a_fault_that_fails_it(run_checks):
-    """A check that cannot fail is a defect (design rule 1): daily, weekly, monthly and drill checks alike."""
+    """A check that cannot fail is a defect (design rule 1): daily, weekly, monthly, drill, security alike."""
     declared = {selection: {c["nodeid"]: c["level"] for c in run_checks("-m", selection).summary["checks"]}
-                for selection in ("daily", "weekly", "monthly", "drill")}  # fmt: skip
+                for selection in ("daily", "weekly", "monthly", "drill", "security")}  # fmt: skip
     caught: set[str] = set()
     for fault in CATALOGUE.values():
         if fault.catches:
