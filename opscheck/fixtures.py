@@ -22,6 +22,7 @@ from opscheck.probes.http import HttpProbe
 from opscheck.probes.logs import LogFile, access_time, app_time
 from opscheck.probes.metrics import MetricsSource
 from opscheck.probes.postgres import Database
+from opscheck.probes.tls import Endpoint
 from opscheck.pytest_reports import run_dir
 from opscheck.pytest_target import loaded_target
 from opscheck.suite_history import Period
@@ -106,6 +107,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params
             or [pytest.param(None, marks=pytest.mark.skip(reason="the target sets no load thresholds ([load])"))],
         )
+    if "tls_endpoint" in wanted:
+        endpoints = [Endpoint.parse(e) for e in spec.tls.endpoints]
+        _over(
+            metafunc, "tls_endpoint", endpoints, "no TLS endpoints ([tls] endpoints)", ids=[str(e) for e in endpoints]
+        )
     if "capacity_figure" in wanted:
         _over(metafunc, "capacity_figure", list(spec.capacity.limits), "no capacity limits ([capacity.limits])")
     if "resource" in wanted:
@@ -115,7 +121,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
               "host_spec", "resource", "attested_item", "capacity_figure",
-              "load_threshold"}  # fmt: skip
+              "load_threshold", "tls_endpoint"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):

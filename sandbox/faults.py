@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import apt, cgroup, lifecycle, metrics, postgres, suite_history, traffic
+from sandbox import apt, cgroup, lifecycle, metrics, postgres, suite_history, tls, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -49,6 +50,7 @@ W1 = "checks/test_weekly_report.py"
 SLA = "checks/test_sla.py"
 LOAD = "checks/test_load.py::test_load_threshold"
 SECURITY_LOGS = "checks/test_security_logs.py"
+TLS_CERT = "checks/test_tls.py::test_certificate_verifies_and_is_far_from_expiry"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
 WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
@@ -538,6 +540,37 @@ def _attack(*requests: tuple[str, str, str, int, int]) -> Callable[[Sandbox, Sta
             out.writelines(app)
 
     return inject
+
+
+def _restart_api(sandbox: Sandbox, state: State) -> None:
+    """The API restarted to read its certificate and TLS configuration again, and answering TLS."""
+    stop_process(state.pids["api"], str(sandbox.root))
+    state.pids["api"] = lifecycle.start_service(sandbox, "api")
+    sandbox.write_state(state)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", state.ports["api"]), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SandboxError("the API did not come back after its TLS change")
+
+
+def _reissue_certificate(days: float, names: tuple[str, ...] = tls.SERVER_NAMES) -> Callable[[Sandbox, State], None]:
+    def change(sandbox: Sandbox, state: State) -> None:
+        tls.issue_server(sandbox.tls, datetime.now(UTC) + timedelta(days=days), names)
+        _restart_api(sandbox, state)
+
+    return change
+
+
+def _tls_options(**options: str) -> Callable[[Sandbox, State], None]:
+    def change(sandbox: Sandbox, state: State) -> None:
+        tls.set_server_options(sandbox.tls, **options)
+        _restart_api(sandbox, state)
+
+    return change
 
 
 def _log_sizes_file(sandbox: Sandbox) -> Path:
@@ -1138,6 +1171,25 @@ CATALOGUE: dict[str, Fault] = {
         Fault("request-flood", "600 requests from one client in one minute", ("X2",),
               {}, _attack(("192.0.2.10", "GET", "/api/predictions/AAPL", 200, 600)),
               also={"security": {f"{SECURITY_LOGS}::test_no_client_floods_the_service": WARNING}}),
+        Fault("cert-renewal-due", "the API's certificate expires in 20 days (renewal did not run)", ("X6", "MM2"),
+              {}, _reissue_certificate(20), _reissue_certificate(90),
+              also={"security": {f"{TLS_CERT}[127.0.0.1:*]": WARNING},
+                    "monthly": {f"{TLS_CERT}[127.0.0.1:*]": WARNING}}),
+        Fault("cert-expiring", "the API's certificate expires in 5 days", ("X6", "MM2"),
+              {}, _reissue_certificate(5), _reissue_certificate(90),
+              also={"security": {f"{TLS_CERT}[127.0.0.1:*]": ERROR}}),
+        Fault("cert-expired", "the API's certificate expired yesterday", ("X6", "MM2"),
+              {}, _reissue_certificate(-1), _reissue_certificate(90),
+              also={"security": {f"{TLS_CERT}[127.0.0.1:*]": CRITICAL}}),
+        Fault("cert-wrong-name", "the API serves a certificate for www.example.jp", ("X6",),
+              {}, _reissue_certificate(90, ("www.example.jp",)), _reissue_certificate(90),
+              also={"security": {f"{TLS_CERT}[127.0.0.1:*]": ERROR}}),
+        Fault("tls10-enabled", "the API's TLS configuration accepts TLS 1.0 and 1.1 (an old nginx snippet)", ("X8",),
+              {}, _tls_options(minimum_version="TLSv1", ciphers="DEFAULT:@SECLEVEL=0"), _tls_options(),
+              also={"security": {"checks/test_tls.py::test_old_protocols_are_refused[127.0.0.1:*]": WARNING}}),
+        Fault("weak-ciphers", "the API's TLS configuration offers every cipher, anonymous ones included", ("X8",),
+              {}, _tls_options(ciphers="ALL:eNULL:@SECLEVEL=0"), _tls_options(),
+              also={"security": {"checks/test_tls.py::test_no_weak_cipher_is_accepted[127.0.0.1:*]": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

@@ -6,6 +6,7 @@ ROOT (the sandbox's folder) is on the command line so that `ps` tells two sandbo
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 
 import uvicorn
@@ -19,15 +20,32 @@ APPS = {
 HTTPS = {"api"}
 
 
+class TlsConfig(uvicorn.Config):
+    """uvicorn's TLS context, then the sandbox's server options (old protocols, other ciphers) on top."""
+
+    def __init__(self, *args, tls_options: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tls_options = tls_options
+
+    def load(self) -> None:
+        super().load()
+        if self.ssl is not None and self.tls_options.get("minimum_version"):
+            self.ssl.minimum_version = ssl.TLSVersion[self.tls_options["minimum_version"]]
+        if self.ssl is not None and self.tls_options.get("ciphers"):
+            self.ssl.set_ciphers(self.tls_options["ciphers"])
+
+
 def main(name: str) -> None:
     from sandbox.platform.common import ports, sandbox
+    from sandbox.tls import server_options
 
     tls = sandbox().tls
     options = {"ssl_certfile": str(tls / "server.pem"), "ssl_keyfile": str(tls / "server.key")} if name in HTTPS else {}
-    uvicorn.run(
+    config = TlsConfig(
         APPS[name], host="127.0.0.1", port=ports()[name], log_level="warning", access_log=False,
-        timeout_graceful_shutdown=2, **options,
+        timeout_graceful_shutdown=2, tls_options=server_options(tls) if name in HTTPS else {}, **options,
     )  # fmt: skip
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

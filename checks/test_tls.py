@@ -1,0 +1,56 @@
+"""X6 — TLS 証明書の有効期限, X8 — TLS ハンドシェイクと設定 (`openssl s_client`), MM2 (monthly): each TLS
+endpoint's certificate verifies for its name against the target's CA bundle and is far from expiry;
+old protocols and weak ciphers are refused; what was negotiated goes into the report."""
+
+import pytest
+
+from opscheck.levels import Level, fail_at
+from opscheck.probes.tls import OLD_VERSIONS, WEAK_CIPHERS, accepts, inspect
+
+pytestmark = [pytest.mark.security]
+WARN_DAYS, ERROR_DAYS = 30, 7
+
+
+@pytest.mark.monthly
+@pytest.mark.checklist("X6", "MM2")
+@pytest.mark.level("warning")
+def test_certificate_verifies_and_is_far_from_expiry(tls_endpoint, target, measured):
+    seen = inspect(tls_endpoint, target.spec.tls.ca_bundle, target.spec.http.timeout_s)
+    days = seen.days_left()
+    measured("days_left", round(days, 1) if days is not None else "unknown")
+    measured("negotiated", f"{seen.protocol} {seen.cipher}")
+    expiry = f"{seen.not_after:%Y-%m-%d %H:%M} UTC" if seen.not_after else "unknown"
+    if days is not None and days <= 0:
+        fail_at(Level.CRITICAL, f"{tls_endpoint}: the certificate ({seen.subject}) expired on {expiry}: every "
+                "client refuses it. Manual (X6): renew now (certbot renew), reload nginx")  # fmt: skip
+    if seen.verify_error:
+        names = ", ".join(seen.names) or "none"
+        fail_at(Level.ERROR, f"{tls_endpoint}: the certificate does not verify: {seen.verify_error} (subject "
+                f"{seen.subject}; names {names}; CA bundle {target.spec.tls.ca_bundle})")  # fmt: skip
+    if days is not None and days < ERROR_DAYS:
+        fail_at(Level.ERROR, f"{tls_endpoint}: the certificate expires in {days:.1f} days ({expiry}). "
+                "Manual (X6): renew today; find why automatic renewal did not (X7)")  # fmt: skip
+    assert days is None or days >= WARN_DAYS, (
+        f"{tls_endpoint}: the certificate expires in {days:.0f} days ({expiry}), under {WARN_DAYS}. "
+        "Manual (X6): renewal should have happened by now (certbot renews at 30 days); check X7"
+    )
+
+
+@pytest.mark.checklist("X8")
+@pytest.mark.level("warning")
+def test_old_protocols_are_refused(tls_endpoint, target):
+    accepted = [name for version, name in OLD_VERSIONS.items()
+                if accepts(tls_endpoint, target.spec.http.timeout_s, version=version)]  # fmt: skip
+    assert not accepted, (
+        f"{tls_endpoint} accepts {' and '.join(accepted)}. Manual (X8): ssl_protocols TLSv1.2 TLSv1.3; in nginx"
+    )
+
+
+@pytest.mark.checklist("X8")
+@pytest.mark.level("warning")
+def test_no_weak_cipher_is_accepted(tls_endpoint, target):
+    """Offered only anonymous, null, export and other weak suites (as far as this machine's OpenSSL has them)."""
+    assert not accepts(tls_endpoint, target.spec.http.timeout_s, ciphers=WEAK_CIPHERS), (
+        f"{tls_endpoint} completes a handshake offering only weak ciphers ({WEAK_CIPHERS}). Manual (X8): "
+        "ssl_ciphers from Mozilla's intermediate configuration"
+    )
