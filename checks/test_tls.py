@@ -7,7 +7,7 @@ import pytest
 from opscheck.levels import Level, fail_at
 from opscheck.probes.tls import OLD_VERSIONS, WEAK_CIPHERS, accepts, inspect
 
-pytestmark = [pytest.mark.security]
+pytestmark = [pytest.mark.security, pytest.mark.weekly]
 WARN_DAYS, ERROR_DAYS = 30, 7
 
 
@@ -36,7 +36,7 @@ def test_certificate_verifies_and_is_far_from_expiry(tls_endpoint, target, measu
     )
 
 
-@pytest.mark.checklist("X8")
+@pytest.mark.checklist("X8", "W2")
 @pytest.mark.level("warning")
 def test_old_protocols_are_refused(tls_endpoint, target):
     accepted = [name for version, name in OLD_VERSIONS.items()
@@ -46,7 +46,7 @@ def test_old_protocols_are_refused(tls_endpoint, target):
     )
 
 
-@pytest.mark.checklist("X8")
+@pytest.mark.checklist("X8", "W2")
 @pytest.mark.level("warning")
 def test_no_weak_cipher_is_accepted(tls_endpoint, target):
     """Offered only anonymous, null, export and other weak suites (as far as this machine's OpenSSL has them)."""

@@ -107,6 +107,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params
             or [pytest.param(None, marks=pytest.mark.skip(reason="the target sets no load thresholds ([load])"))],
         )
+    if "public_component" in wanted:
+        public = [name for name in ("api", "frontend") if spec.component(name)]
+        _over(metafunc, "public_component", public, "neither an API nor a front end ([components])")
     if "tls_endpoint" in wanted:
         endpoints = [Endpoint.parse(e) for e in spec.tls.endpoints]
         _over(
@@ -121,7 +124,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
               "host_spec", "resource", "attested_item", "capacity_figure",
-              "load_threshold", "tls_endpoint"}  # fmt: skip
+              "load_threshold", "tls_endpoint",
+              "public_component"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):

@@ -50,6 +50,7 @@ W1 = "checks/test_weekly_report.py"
 SLA = "checks/test_sla.py"
 LOAD = "checks/test_load.py::test_load_threshold"
 SECURITY_LOGS = "checks/test_security_logs.py"
+HARDENING = "checks/test_http_hardening.py"
 TLS_CERT = "checks/test_tls.py::test_certificate_verifies_and_is_far_from_expiry"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
@@ -1190,6 +1191,15 @@ CATALOGUE: dict[str, Fault] = {
         Fault("weak-ciphers", "the API's TLS configuration offers every cipher, anonymous ones included", ("X8",),
               {}, _tls_options(ciphers="ALL:eNULL:@SECLEVEL=0"), _tls_options(),
               also={"security": {"checks/test_tls.py::test_no_weak_cipher_is_accepted[127.0.0.1:*]": WARNING}}),
+        Fault("hsts-missing", "the API stopped sending Strict-Transport-Security (a proxy config rewrite)",
+              ("W2",), {}, _flag,
+              also={"security": {f"{HARDENING}::test_security_headers_are_sent[api]": WARNING}}),
+        Fault("server-banner", "server_tokens on: Server: nginx/1.18.0 (Ubuntu), X-Powered-By: Express 4.17.1",
+              ("W2",), {}, _flag,
+              also={"security": {f"{HARDENING}::test_server_does_not_tell_its_version[*]": WARNING}}),
+        Fault("cors-open", "any origin allowed with credentials (Access-Control-Allow-Origin reflected)", ("W2",),
+              {}, _flag,
+              also={"security": {f"{HARDENING}::test_cors_does_not_trust_any_origin_with_credentials[*]": WARNING}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

@@ -34,11 +34,11 @@ class HttpProbe:
             verify = ssl.create_default_context(cafile=str(ca_bundle))
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s), verify=verify, follow_redirects=False)
 
-    def get(self, url: str, part: str | None = None) -> Answer:
+    def get(self, url: str, part: str | None = None, headers: dict[str, str] | None = None) -> Answer:
         """GET `url`; any failure to get an answer is a ProbeError naming `part` (or this probe's)."""
         part = part or self.part
         try:
-            response = self._client.get(url)
+            response = self._client.get(url, headers=headers)
         except httpx.TimeoutException:
             raise ProbeError(part, url, f"no answer within {self.timeout_s:g} s") from None
         except httpx.ConnectError as exc:

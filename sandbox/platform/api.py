@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from sandbox.data import MODEL_VERSION, password_hash
-from sandbox.platform.common import FAULTS, app_logger, ports, sandbox, secret
+from sandbox.platform.common import FAULTS, app_logger, harden, ports, sandbox, secret
 
 log = app_logger("miraikakaku.api", "api.log")
 CACHE_TTL = {"prediction": 300, "market": 60, "session": 3600}
@@ -97,6 +97,7 @@ async def access_log(request: Request, call_next):
             response = await call_next(request)
     else:
         response = await call_next(request)
+    harden(response.headers, https=True, origin=request.headers.get("origin"))
     elapsed = time.perf_counter() - started
     stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     # Behind nginx the client is the first X-Forwarded-For address (real_ip), as the access log shows it.

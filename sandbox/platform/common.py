@@ -66,3 +66,17 @@ class ActiveFaults:
 
 
 FAULTS = ActiveFaults()
+
+
+def harden(headers, https: bool, origin: str | None) -> None:
+    """The security headers nginx's server block adds (`add_header … always;`), unless a fault removed one."""
+    if https and "hsts-missing" not in FAULTS:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    if "server-banner" in FAULTS:  # server_tokens on, behind a PHP-era proxy
+        headers["Server"] = "nginx/1.18.0 (Ubuntu)"
+        headers["X-Powered-By"] = "Express 4.17.1"
+    if "cors-open" in FAULTS and origin:  # the whole world allowed, cookies included
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Credentials"] = "true"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ssl
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from sandbox.platform.common import app_logger, ports, sandbox
+from sandbox.platform.common import app_logger, harden, ports, sandbox
 
 log = app_logger("miraikakaku.frontend", "frontend.log")
 API = f"https://127.0.0.1:{ports()['api']}"
@@ -18,6 +18,13 @@ app = FastAPI(title="Miraikakaku front end", openapi_url=None, docs_url=None, re
 
 PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>未来価格 Miraikakaku</title></head>
 <body><h1>未来価格</h1><p>Stock price predictions.</p></body></html>"""
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next):
+    response = await call_next(request)
+    harden(response.headers, https=False, origin=request.headers.get("origin"))
+    return response
 
 
 @app.get("/", response_class=HTMLResponse)
