@@ -104,11 +104,15 @@ class Traffic:
         return percentile_ms(self.latency_histogram, fraction)
 
 
+LOAD_AGENT = "opscheck-load/"  # the User-Agent of the suite's own load runs (load/locustfile.py)
+
+
 def traffic(lines: Iterable[bytes]) -> Traffic:
+    """Users' traffic: the suite's own load runs are left out, or a load test would read as a traffic spike."""
     figures = Traffic()
     for line in lines:
         record = parse_access(line)
-        if record is None:
+        if record is None or record.agent.startswith(LOAD_AGENT):
             continue
         figures.requests += 1
         figures.clients.add(record.client)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
+from opscheck.logstats import LOAD_AGENT
 from tests.conftest import run_pytest
-
-LOAD_AGENT = "opscheck-load/"
 
 
 def load_requests_in_access_log(platform, run_id: str | None = None) -> int:
