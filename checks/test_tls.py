@@ -4,8 +4,11 @@ old protocols and weak ciphers are refused; what was negotiated goes into the re
 
 import pytest
 
+from opscheck import audit
+from opscheck.fixtures import on_hosts_with_role
 from opscheck.levels import Level, fail_at
 from opscheck.probes.tls import OLD_VERSIONS, WEAK_CIPHERS, accepts, inspect
+from opscheck.pytest_reports import run_dir
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly]
 WARN_DAYS, ERROR_DAYS = 30, 7
@@ -54,3 +57,29 @@ def test_no_weak_cipher_is_accepted(tls_endpoint, target):
         f"{tls_endpoint} completes a handshake offering only weak ciphers ({WEAK_CIPHERS}). Manual (X8): "
         "ssl_ciphers from Mozilla's intermediate configuration"
     )
+
+
+X7_DAYS = 31
+
+
+@pytest.mark.monthly
+@on_hosts_with_role("api")
+@pytest.mark.checklist("X7", "MM2")
+@pytest.mark.level("error")
+def test_certificate_renewal_works(host, host_spec, target, request, measured):
+    """`certbot renew --dry-run` where the host has certbot; elsewhere a person attests that renewal works."""
+    if host.exists("certbot"):
+        dry_run = host.run("certbot renew --dry-run --non-interactive")
+        measured("certbot", "dry run passed" if dry_run.rc == 0 else f"exit {dry_run.rc}")
+        assert dry_run.rc == 0, (
+            f"certbot renew --dry-run fails on {host_spec.name}: {(dry_run.stderr or dry_run.stdout).strip()[-400:]}. "
+            "Manual (X7): the next renewal will fail too; fix it before the certificate's last 30 days"
+        )
+        return
+    trail = target.spec.attestations.trail or run_dir(request.config).parent
+    limit = target.spec.attestations.max_age_days.get("X7", X7_DAYS)
+    title = f"certificate renewal works; no certbot on {host_spec.name}"
+    latest, problem = audit.stale_attestation(trail, "X7", title, limit)
+    if latest:
+        measured("attested", f"{latest['by']}, {latest['age_days']} days ago")
+    assert not problem, problem

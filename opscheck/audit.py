@@ -97,6 +97,22 @@ def latest_attestation(reports: Path, item: str) -> dict[str, Any] | None:
     return found[-1] if found else None
 
 
+def stale_attestation(reports: Path, item: str, title: str, limit_days: float) -> tuple[dict[str, Any] | None, str]:
+    """The latest attestation of `item`, and why it does not stand ("" when it does): none, or too old."""
+    latest = latest_attestation(reports, item)
+    how = f"opscheck attest {item} --by NAME --note '…' --evidence FILE --reports-dir {reports}"
+    if latest is None:
+        return None, f"no one has attested {item} ({title}) in {reports / CHAIN}. Do it, then: {how}"
+    age_days = (datetime.now(UTC) - datetime.fromisoformat(latest["at"])).total_seconds() / 86400
+    latest = {**latest, "age_days": round(age_days, 1)}
+    if age_days <= limit_days:
+        return latest, ""
+    return latest, (
+        f"{item} ({title}) was last attested {age_days:.0f} days ago by {latest['by']} (at most {limit_days:g} "
+        f"days): {latest.get('note') or 'no note'}. Do it again, then: {how}"
+    )
+
+
 def prune(reports: Path, keep_days: float, now: datetime | None = None) -> list[str]:
     """Remove the folders of runs finished more than `keep_days` ago, and say so in the chain, so that
     `verify` knows they were pruned (and when, and by which rule) rather than deleted."""

@@ -359,15 +359,15 @@ def _grow_frontend_log(sandbox: Sandbox, state: State) -> None:
         log.write(line * (21 * 2**20 // len(line) + 1))
 
 
-def _age_dr_review(sandbox: Sandbox, state: State) -> None:
-    """The trail's only DR-plan review is 40 days old (the month's review was skipped)."""
-    from opscheck import audit
+def _reviews_aged(**days_ago: float) -> Callable[[Sandbox, State], None]:
+    """A trail whose latest attestations are as old as given (a month's review skipped, say)."""
 
-    (sandbox.root / "faults").mkdir(exist_ok=True)
-    shutil.move(sandbox.trail, sandbox.root / "faults" / "trail")
-    review = sandbox.plans / "dr-plan-review.md"
-    audit.attest(sandbox.trail, "M4", by="on-duty engineer", note="DR plan read through", evidence=[review],
-                 at=datetime.now(UTC) - timedelta(days=40))  # fmt: skip
+    def inject(sandbox: Sandbox, state: State) -> None:
+        (sandbox.root / "faults").mkdir(exist_ok=True)
+        shutil.move(sandbox.trail, sandbox.root / "faults" / "trail")
+        lifecycle.attest_reviews(sandbox, days_ago)
+
+    return inject
 
 
 def _restore_trail(sandbox: Sandbox, state: State) -> None:
@@ -1112,7 +1112,7 @@ CATALOGUE: dict[str, Fault] = {
               {}, _grow_frontend_log,
               also={"weekly": {"checks/test_log_rotation.py::test_no_log_grows_past_its_limit": WARNING}}),
         Fault("dr-review-overdue", "the DR plan was last reviewed 40 days ago", ("M4",),
-              {}, _age_dr_review, _restore_trail,
+              {}, _reviews_aged(M4=40, X7=3), _restore_trail,
               also={"monthly": {"checks/test_attestations.py::test_item_was_attested_recently[M4]": WARNING}}),
         Fault("slow-week", "every request of the last two weeks 25 times slower", ("W1",),
               {}, _rewrite_traffic(slowdown=25), _rewrite_traffic(),
@@ -1204,6 +1204,9 @@ CATALOGUE: dict[str, Fault] = {
         Fault("cors-open", "any origin allowed with credentials (Access-Control-Allow-Origin reflected)", ("W2",),
               {}, _flag,
               also={"security": {f"{HARDENING}::test_cors_does_not_trust_any_origin_with_credentials[*]": WARNING}}),
+        Fault("renewal-unattested", "no one has confirmed certificate renewal for 45 days (no certbot here)",
+              ("X7",), {}, _reviews_aged(M4=3, X7=45), _restore_trail,
+              also={"security": {"checks/test_tls.py::test_certificate_renewal_works[sandbox]": ERROR}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

@@ -90,7 +90,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
         sandbox.write_state(state)
     _make_backup_history(sandbox, state, now)
     _write_plans(sandbox, now)
-    _attest_dr_review(sandbox, now - timedelta(days=3))
+    attest_reviews(sandbox, {"M4": 3, "X7": 3})
     suite_history.write(sandbox.suite_history, now)
     apt.write(sandbox.apt_root)
     write_target(sandbox, state)
@@ -226,11 +226,24 @@ def _write_plans(sandbox: Sandbox, now: datetime) -> None:
     )
 
 
-def _attest_dr_review(sandbox: Sandbox, at: datetime) -> None:
-    """The on-duty engineer read the DR plan three days ago (M4), and said so with `opscheck attest`."""
-    review = sandbox.plans / "dr-plan-review.md"
-    review.write_text("# DR plan review\n\nContacts, RTO 1 h and RPO 26 h checked; restore runbook unchanged.\n")
-    audit.attest(sandbox.trail, "M4", by="on-duty engineer", note="DR plan read through", evidence=[review], at=at)
+REVIEWS = {  # item → (note, evidence file, its text)
+    "M4": ("DR plan read through", "dr-plan-review.md",
+           "# DR plan review\n\nContacts, RTO 1 h and RPO 26 h checked; restore runbook unchanged.\n"),
+    "X7": ("certbot renew --dry-run passed on the proxy", "certbot-dry-run.txt",
+           "Congratulations, all simulated renewals succeeded:\n"
+           "  /etc/letsencrypt/live/miraikakaku.jp/fullchain.pem\n"),
+}  # fmt: skip
+
+
+def attest_reviews(sandbox: Sandbox, days_ago: dict[str, float]) -> None:
+    """What the on-duty engineer vouched for with `opscheck attest`, `days_ago[item]` days ago: the DR plan
+    read (M4), and the certificate renewal's dry run on the proxy, where the sandbox has no certbot (X7)."""
+    for item, age in days_ago.items():
+        note, name, text = REVIEWS[item]
+        evidence = sandbox.plans / name
+        evidence.write_text(text)
+        audit.attest(sandbox.trail, item, by="on-duty engineer", note=note, evidence=[evidence],
+                     at=datetime.now(UTC) - timedelta(days=age))  # fmt: skip
 
 
 def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:
