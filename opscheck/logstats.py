@@ -105,14 +105,15 @@ class Traffic:
 
 
 LOAD_AGENT = "opscheck-load/"  # the User-Agent of the suite's own load runs (load/locustfile.py)
+SCAN_AGENT = "opscheck-scan/"  # and of its API scans (schemathesis)
 
 
 def traffic(lines: Iterable[bytes]) -> Traffic:
-    """Users' traffic: the suite's own load runs are left out, or a load test would read as a traffic spike."""
+    """Users' traffic: the suite's own load runs and scans are left out, or they would read as a traffic spike."""
     figures = Traffic()
     for line in lines:
         record = parse_access(line)
-        if record is None or record.agent.startswith(LOAD_AGENT):
+        if record is None or record.agent.startswith((LOAD_AGENT, SCAN_AGENT)):
             continue
         figures.requests += 1
         figures.clients.add(record.client)

@@ -324,6 +324,12 @@ class Security(Section):
     failed_login_clients_per_account: Annotated[int, Field(ge=1)] = 5  # X3: one account tried from many clients
     login_path: str = "/api/auth/login"
     scanner_signatures: list[str] = SCANNER_SIGNATURES  # paths only attackers ask for; extend in the target
+    # X4 / W2: schemathesis against the API's OpenAPI document, bounded
+    openapi: str = "/openapi.json"  # on the API's base_url
+    scan_methods: list[Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]] = ["GET"]
+    scan_examples: Annotated[int, Field(ge=1, le=1000)] = 25  # per operation
+    scan_timeout_s: Annotated[float, Field(gt=0, le=1800)] = 120.0
+    protected: list[str] = []  # API paths that must refuse anonymous calls (401/403)
 
 
 class Notify(Section):
@@ -447,6 +453,7 @@ class Permissions(Section):
 
     allow_load: bool = False
     allow_drills: bool = False
+    allow_scan_writes: bool = False  # the API scan may send more than GET/HEAD/OPTIONS ([security] scan_methods)
 
 
 class Target(Section):

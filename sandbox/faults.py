@@ -51,6 +51,7 @@ SLA = "checks/test_sla.py"
 LOAD = "checks/test_load.py::test_load_threshold"
 SECURITY_LOGS = "checks/test_security_logs.py"
 HARDENING = "checks/test_http_hardening.py"
+API_SCAN = "checks/test_api_scan.py"
 TLS_CERT = "checks/test_tls.py::test_certificate_verifies_and_is_far_from_expiry"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
@@ -1207,6 +1208,11 @@ CATALOGUE: dict[str, Fault] = {
         Fault("renewal-unattested", "no one has confirmed certificate renewal for 45 days (no certbot here)",
               ("X7",), {}, _reviews_aged(M4=3, X7=45), _restore_trail,
               also={"security": {"checks/test_tls.py::test_certificate_renewal_works[sandbox]": ERROR}}),
+        Fault("symbol-crash", "/api/stock_prices crashes (500) on a symbol outside [A-Z0-9.-]", ("X4", "W2"),
+              {}, _flag, also={"security": {f"{API_SCAN}::test_no_input_makes_the_api_fail": ERROR}}),
+        Fault("admin-open", "/api/admin/users answers without a session", ("X4", "W2"),
+              {}, _flag,
+              also={"security": {f"{API_SCAN}::test_protected_endpoints_refuse_anonymous_callers": ERROR}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

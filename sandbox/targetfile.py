@@ -145,6 +145,7 @@ error_percent = 5
 
 [security]
 trusted_clients = ["127.0.0.1"]  # opscheck's own probes and load runs
+protected = ["/api/admin/users"]
 
 [history]
 reports = "{sandbox.suite_history}"

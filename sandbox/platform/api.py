@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import secrets
 import time
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import redis
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -204,10 +206,13 @@ def prediction(symbol: str) -> dict:
     return body
 
 
+SYMBOL = re.compile(r"^[A-Z0-9.\-]{1,10}$")
+
+
 @app.get("/api/stock_prices/{symbol}")
-def stock_prices(symbol: str, days: int = 30) -> dict:
-    if not 1 <= days <= 400:
-        raise HTTPException(422, "days must be between 1 and 400")
+def stock_prices(symbol: str, days: Annotated[int, Query(ge=1, le=400)] = 30) -> dict:
+    if "symbol-crash" in FAULTS and not SYMBOL.match(symbol):  # the input check dropped in a refactor
+        raise RuntimeError(f"unexpected symbol {symbol!r} reached the price query")
     if "prices-erroring" in FAULTS and next(PRICE_REQUESTS) % 10 == 0:
         log.error("price query failed: canceling statement due to statement timeout")
         raise HTTPException(500, "internal error")
@@ -226,6 +231,17 @@ def stock_prices(symbol: str, days: int = 30) -> dict:
     ]  # fmt: skip
     cache_set(f"market:{symbol}", json.dumps(prices[0]), CACHE_TTL["market"])
     return {"symbol": symbol, "prices": prices}
+
+
+@app.get("/api/admin/users")
+def admin_users(request: Request) -> dict:
+    """Administrators only: an admin session (cookie) is required, unless the admin-open fault removed the check."""
+    session = request.cookies.get("session")
+    if "admin-open" not in FAULTS and not (session and cache_get(f"admin:{session}")):
+        raise HTTPException(401, "authentication required")
+    with POOL.connection(timeout=3) as conn:
+        count = conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"]
+    return {"users": count}
 
 
 class Login(BaseModel):

@@ -1,0 +1,67 @@
+"""X4 — 稼働中 API の脆弱性スキャン, W2 — セキュリティスキャン (API misuse): schemathesis sends what the
+OpenAPI document allows and what it does not (safe methods only, unless the target allows more); no input
+may make the API fail with a 5xx, every documented answer must match its schema, and the endpoints the
+target marks as protected must refuse anonymous callers. Reproductions (curl) are in the report."""
+
+import pytest
+
+from opscheck import scan
+from opscheck.errors import TargetError
+from opscheck.pytest_reports import artifacts_folder, run_dir
+
+pytestmark = [pytest.mark.security, pytest.mark.weekly]
+
+
+@pytest.fixture(scope="module")
+def scanned(target, request) -> scan.ScanResult:
+    try:
+        return scan.run(target, artifacts_folder(request.config), run_dir(request.config).name)
+    except TargetError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def _operations(findings: list[scan.Finding]) -> str:
+    return ", ".join(sorted({f.operation for f in findings}))
+
+
+def _listed(findings: list[scan.Finding]) -> str:
+    return "\n".join(f"  {f.summary()}" for f in findings[:5]) + (
+        f"\n  … and {len(findings) - 5} more" if len(findings) > 5 else ""
+    )
+
+
+@pytest.mark.checklist("X4", "W2")
+@pytest.mark.level("error")
+def test_no_input_makes_the_api_fail(scanned, measured):
+    measured("operations", scanned.operations)
+    failing = scanned.server_errors()
+    assert not failing, (
+        f"{len(failing)} input(s) make the API answer 5xx, on {_operations(failing)}: a crash an attacker can "
+        f"repeat. Each request is in {scanned.report}:\n{_listed(failing)}"
+    )
+
+
+@pytest.mark.checklist("X4", "W2")
+@pytest.mark.level("warning")
+def test_answers_match_the_api_schema(scanned):
+    broken = scanned.schema_violations()
+    assert not broken, (
+        f"{len(broken)} answer(s) break the API's own OpenAPI document, on {_operations(broken)}: clients built "
+        f"from it will mis-read them. Each request is in {scanned.report}:\n{_listed(broken)}"
+    )
+
+
+@pytest.mark.checklist("X4", "W2")
+@pytest.mark.level("error")
+def test_protected_endpoints_refuse_anonymous_callers(target, http):
+    paths = target.spec.security.protected
+    api = target.spec.component("api")
+    if not paths or api is None:
+        pytest.skip("the target marks no API endpoint as protected ([security] protected)")
+    open_ = {path: answer.status for path in paths if (answer := http.get(api.base_url + path, part="api")).status
+             not in (401, 403)}  # fmt: skip
+    assert not open_, (
+        "protected endpoints answer anonymous callers: "
+        + ", ".join(f"{path} → {status}" for path, status in open_.items())
+        + ". Anyone can call them: restore the authentication check now"
+    )

@@ -1,0 +1,96 @@
+"""X4 / W2: schemathesis against the running API's OpenAPI document, in a process of its own (hypothesis
+and schemathesis stay out of the pytest process), bounded in methods, examples and time.
+
+Findings come from its JUnit report: per operation, each failure with schemathesis's own
+explanation and the curl command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from opscheck.errors import TargetError
+from opscheck.logstats import SCAN_AGENT
+from opscheck.target import LoadedTarget
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CHECKS = "not_a_server_error,response_schema_conformance"
+SERVER_ERROR = re.compile(r"^- (ST\d+ )?Server error", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    operation: str  # "GET /api/stock_prices/{symbol}"
+    server_error: bool  # a 5xx (not_a_server_error); otherwise the answer broke its documented schema
+    detail: str  # schemathesis's explanation, the response, and "Reproduce with: curl …"
+
+    def summary(self) -> str:
+        curl = re.search(r"curl .+", self.detail)
+        first = next((line.strip() for line in self.detail.splitlines() if line.strip().startswith("- ")), "")
+        return f"{self.operation}: {first.lstrip('- ')}" + (f" — reproduce: {curl[0]}" if curl else "")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    findings: list[Finding]
+    operations: int
+    report: Path
+
+    def server_errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.server_error]
+
+    def schema_violations(self) -> list[Finding]:
+        return [f for f in self.findings if not f.server_error]
+
+
+def run(target: LoadedTarget, folder: Path, run_id: str) -> ScanResult:
+    spec = target.spec.security
+    api = target.spec.component("api")
+    if api is None:
+        raise TargetError("the target names no API to scan ([components.api])")
+    unsafe = set(spec.scan_methods) - SAFE_METHODS
+    if unsafe and not target.spec.permissions.allow_scan_writes:
+        raise TargetError(
+            f"[security] scan_methods asks for {', '.join(sorted(unsafe))}, which write: set [permissions] "
+            "allow_scan_writes = true where the API may be written to (never production)"
+        )
+    report = folder / "schemathesis"
+    shutil.rmtree(report, ignore_errors=True)
+    command = [sys.executable, "-m", "schemathesis.cli", "run", api.base_url + spec.openapi, "--checks", CHECKS,
+               "--phases", "coverage,fuzzing", "-n", str(spec.scan_examples),
+               "--request-timeout", str(target.spec.http.timeout_s), "-H", f"User-Agent: {SCAN_AGENT}{run_id}",
+               "--report", "junit", "--report-dir", str(report), "--no-color"]  # fmt: skip
+    for method in spec.scan_methods:
+        command += ["--include-method", method]
+    if target.spec.http.ca_bundle:
+        command += ["--tls-verify", str(target.spec.http.ca_bundle)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=spec.scan_timeout_s)
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"the API scan did not finish within {spec.scan_timeout_s:g} s ([security] "
+                          "scan_timeout_s); fewer scan_examples, or a slower API than expected") from None  # fmt: skip
+    report.mkdir(exist_ok=True)
+    (report / "output.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
+    junit = sorted(report.glob("junit*.xml"))
+    if not junit:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        raise TargetError(f"schemathesis exited {done.returncode} without a report: {' / '.join(tail)}")
+    return _parse(junit[-1])
+
+
+def _parse(junit: Path) -> ScanResult:
+    root = ET.parse(junit).getroot()
+    findings, operations = [], 0
+    for case in root.iter("testcase"):
+        operations += 1
+        for failure in case.findall("failure"):
+            text = failure.text or failure.get("message", "")
+            for part in re.split(r"\n(?=\d+\. Test Case ID)", text):
+                findings.append(Finding(case.get("name", "?"), bool(SERVER_ERROR.search(part)), part.strip()))
+    return ScanResult(findings, operations, junit.parent)
