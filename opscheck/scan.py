@@ -63,7 +63,7 @@ def run(target: LoadedTarget, folder: Path, run_id: str) -> ScanResult:
     report = folder / "schemathesis"
     shutil.rmtree(report, ignore_errors=True)
     command = [sys.executable, "-m", "schemathesis.cli", "run", api.base_url + spec.openapi, "--checks", CHECKS,
-               "--phases", "coverage,fuzzing", "-n", str(spec.scan_examples),
+               "--phases", "examples,coverage,fuzzing", "-n", str(spec.scan_examples),
                "--request-timeout", str(target.spec.http.timeout_s), "-H", f"User-Agent: {SCAN_AGENT}{run_id}",
                "--report", "junit", "--report-dir", str(report), "--no-color"]  # fmt: skip
     for method in spec.scan_methods:

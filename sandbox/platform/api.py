@@ -14,10 +14,11 @@ import secrets
 import time
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 import redis
 from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -180,13 +181,23 @@ def ml_health() -> JSONResponse:
     )
 
 
-@app.get("/api/predictions/{symbol}")
-def prediction(symbol: str) -> dict:
+class Prediction(BaseModel):
+    """What the API documents for a prediction (OpenAPI), and what clients are built from."""
+
+    symbol: str
+    target_date: str
+    predicted_close: float
+    direction: Literal["up", "down"]
+    model_version: str
+
+
+@app.get("/api/predictions/{symbol}", response_model=None, responses={200: {"model": Prediction}})
+def prediction(symbol: Annotated[str, PathParam(examples=["AAPL"])]) -> dict:
     if "slow-predictions" in FAULTS:
         time.sleep(0.6)
     cached = cache_get(f"prediction:{symbol}")
     if cached:
-        return json.loads(cached)
+        return _drifted(json.loads(cached))
     with POOL.connection(timeout=3) as conn:
         row = conn.execute(
             "SELECT symbol, target_date, predicted_close, predicted_up, model_version FROM predictions"
@@ -203,7 +214,12 @@ def prediction(symbol: str) -> dict:
         "model_version": row["model_version"],
     }
     cache_set(f"prediction:{symbol}", json.dumps(body), CACHE_TTL["prediction"])
-    return body
+    return _drifted(body)
+
+
+def _drifted(body: dict) -> dict:
+    """The schema-drift fault: a release that sends the price as a formatted string, against the document."""
+    return {**body, "predicted_close": f"{body['predicted_close']:,.2f}"} if "schema-drift" in FAULTS else body
 
 
 SYMBOL = re.compile(r"^[A-Z0-9.\-]{1,10}$")
