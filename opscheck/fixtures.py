@@ -107,6 +107,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params
             or [pytest.param(None, marks=pytest.mark.skip(reason="the target sets no load thresholds ([load])"))],
         )
+    if "dependency_manifest" in wanted:
+        manifests = [("pip", p) for p in spec.dependencies.python] + [("npm", p) for p in spec.dependencies.npm]
+        ids = [f"{tool}:{path.name if tool == 'pip' else path.name + '/package-lock.json'}" for tool, path in manifests]
+        _over(metafunc, "dependency_manifest", manifests, "no manifests to audit ([dependencies])", ids=ids)
     if "public_component" in wanted:
         public = [name for name in ("api", "frontend") if spec.component(name)]
         _over(metafunc, "public_component", public, "neither an API nor a front end ([components])")
@@ -125,7 +129,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "public_url", "endpoint", "batch_job",
               "host_spec", "resource", "attested_item", "capacity_figure",
               "load_threshold", "tls_endpoint",
-              "public_component"}  # fmt: skip
+              "public_component", "dependency_manifest"}  # fmt: skip
 
 
 def on_hosts_with_role(role: str):

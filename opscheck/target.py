@@ -332,6 +332,16 @@ class Security(Section):
     protected: list[str] = []  # API paths that must refuse anonymous calls (401/403)
 
 
+class Dependencies(Section):
+    """X5 / W3: the manifests to audit and the advisory services to ask (an air-gapped site names its mirrors)."""
+
+    python: list[Path] = []  # pinned requirements files
+    npm: list[Path] = []  # project folders holding package-lock.json
+    osv_url: str = "https://api.osv.dev"  # OSV-compatible API: pip-audit asks {osv_url}/v1/query
+    npm_registry: str = "https://registry.npmjs.org/"  # npm audit asks its advisories endpoint
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+
 class Notify(Section):
     """Where a run's outcome goes besides its folder (the manual's SLACK_WEBHOOK_URL, node_exporter)."""
 
@@ -475,6 +485,7 @@ class Target(Section):
     history: History = History()
     load: Load = Load()
     security: Security = Security()
+    dependencies: Dependencies = Dependencies()
     sla: Sla = Sla()
     capacity: Capacity = Capacity()
     notify: Notify = Notify()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import apt, cgroup, lifecycle, metrics, postgres, suite_history, tls, traffic
+from sandbox import apt, cgroup, dependencies, lifecycle, metrics, postgres, suite_history, tls, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -52,6 +52,7 @@ LOAD = "checks/test_load.py::test_load_threshold"
 SECURITY_LOGS = "checks/test_security_logs.py"
 HARDENING = "checks/test_http_hardening.py"
 API_SCAN = "checks/test_api_scan.py"
+DEPENDENCIES = "checks/test_dependencies.py::test_no_dependency_has_a_known_vulnerability"
 TLS_CERT = "checks/test_tls.py::test_certificate_verifies_and_is_far_from_expiry"
 M3 = "checks/test_capacity.py::test_capacity_lasts_past_the_horizon"
 STREAM_MAX_AGE_S = 5
@@ -403,6 +404,15 @@ def _rewrite_suite_history(**month: float) -> Callable[[Sandbox, State], None]:
 def _offer_security_update(offered: str) -> Callable[[Sandbox, State], None]:
     def change(sandbox: Sandbox, state: State) -> None:
         apt.write(sandbox.apt_root, offered)
+
+    return change
+
+
+def _pin(**pins: dict[str, str]) -> Callable[[Sandbox, State], None]:
+    """The platform's manifests with these pins (none given: as at up)."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        dependencies.write(sandbox.app_sources, **pins)
 
     return change
 
@@ -1216,6 +1226,14 @@ CATALOGUE: dict[str, Fault] = {
         Fault("admin-open", "/api/admin/users answers without a session", ("X4", "W2"),
               {}, _flag,
               also={"security": {f"{API_SCAN}::test_protected_endpoints_refuse_anonymous_callers": ERROR}}),
+        Fault("vulnerable-python-pin", "requirements.txt pins python-multipart 0.0.17 (GHSA-59g5-xgcq-4qw3, high)",
+              ("X5", "W3"), {}, _pin(python={"python-multipart": "0.0.17"}), _pin(),
+              also={"security": {f"{DEPENDENCIES}[pip:requirements.txt]": ERROR}}),
+        Fault("vulnerable-npm-pin", "package-lock.json pins next 14.2.20 (GHSA-f82v-jwr5-mffw, critical)",
+              ("X5", "W3"), {}, _pin(npm={"next": "14.2.20"}), _pin(),
+              also={"security": {f"{DEPENDENCIES}[npm:frontend/package-lock.json]": CRITICAL}}),
+        Fault("advisories-unreachable", "the advisory mirror is down", ("X5", "W3"),
+              {}, _stop("advisories"), also={"security": {f"{DEPENDENCIES}[*]": ERROR}}),
         Fault("deploy-plan-unreviewed", "next week's deploy plan has no Reviewed-by line", ("W8",),
               {}, _deploy_plan_review(False), _deploy_plan_review(True),
               also={"weekly": {"checks/test_plans.py::test_next_weeks_deploy_plan_is_reviewed": WARNING}}),

@@ -18,12 +18,12 @@ import httpx
 import psycopg
 
 from opscheck import audit
-from sandbox import apt, backup, cgroup, data, metrics, postgres, suite_history, traffic
+from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, suite_history, traffic
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
 
-SERVICES = ("api", "frontend", "streaming", "monitoring")
+SERVICES = ("api", "frontend", "streaming", "monitoring", "advisories")
 SECRET_NAMES = (
     "SANDBOX_PG_OWNER_PASSWORD",  # the application's own role
     "OPSCHECK_SANDBOX_PG_PASSWORD",  # the checks' read-only monitoring role
@@ -93,6 +93,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     attest_reviews(sandbox, {"M4": 3, "X7": 3})
     suite_history.write(sandbox.suite_history, now)
     apt.write(sandbox.apt_root)
+    dependencies.write(sandbox.app_sources)
     write_target(sandbox, state)
     wait_until_ready(sandbox, state)
     warm_up(sandbox, state)
@@ -279,6 +280,7 @@ def health_urls(state: State) -> dict[str, str]:
         "frontend": f"http://127.0.0.1:{p['frontend']}/api/health",
         "streaming": f"http://127.0.0.1:{p['streaming']}/health",
         "monitoring": f"http://127.0.0.1:{p['monitoring']}/health",
+        "advisories": f"http://127.0.0.1:{p['advisories']}/health",
     }
 
 

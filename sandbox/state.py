@@ -103,6 +103,11 @@ class Sandbox:
         return self.root / "history"
 
     @property
+    def app_sources(self) -> Path:
+        """The platform's own repositories, as far as the dependency audit reads them (X5)."""
+        return self.root / "src"
+
+    @property
     def apt_root(self) -> Path:
         """The sandbox host's package state (MM1): apt's Dir, with its own dpkg status and archive."""
         return self.root / "apt"

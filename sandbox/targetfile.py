@@ -147,6 +147,12 @@ error_percent = 5
 trusted_clients = ["127.0.0.1"]  # opscheck's own probes and load runs
 protected = ["/api/admin/users"]
 
+[dependencies]  # the platform's pins, audited against the sandbox's own advisory mirror
+python = ["{sandbox.app_sources / "api" / "requirements.txt"}"]
+npm = ["{sandbox.app_sources / "frontend"}"]
+osv_url = "http://127.0.0.1:{p["advisories"]}/osv"
+npm_registry = "http://127.0.0.1:{p["advisories"]}/npm/"
+
 [history]
 reports = "{sandbox.suite_history}"
 

@@ -16,6 +16,7 @@ APPS = {
     "frontend": "sandbox.platform.frontend:app",
     "streaming": "sandbox.platform.streaming:app",
     "monitoring": "sandbox.platform.monitoring:app",
+    "advisories": "sandbox.platform.advisories:app",
 }
 HTTPS = {"api"}
 

@@ -1,0 +1,33 @@
+"""X5 — 依存関係の監査 (`pip-audit`, `npm audit`), W3 — 依存関係の脆弱性 (Monday), MM1 (monthly dependency
+updates): every pinned dependency against the advisories, each finding at a level from its severity
+(critical CRITICAL, high ERROR, moderate and below WARNING). No answer from the advisory service is a
+failure that says it could not tell, never a pass."""
+
+import pytest
+
+from opscheck.dependency_audit import AuditUnavailable, npm_audit, pip_audit
+from opscheck.levels import Level, fail_at
+
+pytestmark = [pytest.mark.security, pytest.mark.weekly, pytest.mark.monthly]
+
+
+@pytest.mark.checklist("X5", "W3", "MM1")
+@pytest.mark.level("warning")
+def test_no_dependency_has_a_known_vulnerability(dependency_manifest, target, measured):
+    tool, path = dependency_manifest
+    spec = target.spec.dependencies
+    try:
+        if tool == "pip":
+            found = pip_audit(path, spec.osv_url, spec.timeout_s)
+        else:
+            found = npm_audit(path, spec.npm_registry, spec.timeout_s)
+    except AuditUnavailable as exc:
+        fail_at(Level.ERROR, f"could not tell whether {path} has known vulnerabilities: {exc}")
+    measured("vulnerabilities", len(found))
+    if not found:
+        return
+    worst = max(v.level for v in found)
+    listed = "; ".join(str(v) for v in sorted(found, key=lambda v: -v.level)[:6])
+    when = "now" if worst >= Level.ERROR else "this week"
+    fail_at(worst, f"{len(found)} known vulnerabilit{'y' if len(found) == 1 else 'ies'} in {path}: {listed}. "
+            f"Manual (X5): upgrade to the fixed versions {when}")  # fmt: skip
