@@ -41,6 +41,7 @@ class ScanResult:
     findings: list[Finding]
     operations: int
     report: Path
+    errors: list[str]  # operations schemathesis could not test (a connection or TLS failure, say)
 
     def server_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.server_error]
@@ -78,19 +79,27 @@ def run(target: LoadedTarget, folder: Path, run_id: str) -> ScanResult:
     report.mkdir(exist_ok=True)
     (report / "output.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     junit = sorted(report.glob("junit*.xml"))
-    if not junit:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-        raise TargetError(f"schemathesis exited {done.returncode} without a report: {' / '.join(tail)}")
-    return _parse(junit[-1])
+    result = _parse(junit[-1]) if junit else None
+    if result is None or result.operations == 0 or result.errors:
+        # Nothing tested is not nothing found: say why (the schema unreachable, a TLS failure, …).
+        chrome = ("Schemathesis v", "━", "Tip:", "Reports:", "  - ")
+        said = [line.strip(" ❌") for line in (done.stdout + done.stderr).splitlines()
+                if line.strip() and not line.startswith(chrome)]  # fmt: skip
+        errors = result.errors[:1] if result else []
+        reason = " / ".join(errors or said[:4]) or f"schemathesis exited {done.returncode}"
+        raise TargetError(f"the API scan could not test the API: {reason} (all of it in {report / 'output.txt'})")
+    return result
 
 
 def _parse(junit: Path) -> ScanResult:
     root = ET.parse(junit).getroot()
-    findings, operations = [], 0
+    findings, errors, operations = [], [], 0
     for case in root.iter("testcase"):
         operations += 1
         for failure in case.findall("failure"):
             text = failure.text or failure.get("message", "")
             for part in re.split(r"\n(?=\d+\. Test Case ID)", text):
                 findings.append(Finding(case.get("name", "?"), bool(SERVER_ERROR.search(part)), part.strip()))
-    return ScanResult(findings, operations, junit.parent)
+        for error in case.findall("error"):
+            errors.append(f"{case.get('name', '?')}: {(error.get('message') or error.text or '').strip()[:160]}")
+    return ScanResult(findings, operations, junit.parent, errors)
