@@ -26,6 +26,7 @@ def test_load_threshold(load_threshold, load_run, target, measured, extras):
     value = figures[metric]
     measured(metric, value)
     measured("requests", figures["requests"])
+    measured("profile", profile.name)
     stopped = load_run.figures.get("stopped_early")
     unit = "requests/s" if metric == "rps" else ("%" if "percent" in metric else "ms")
     assert threshold.passes(value), (
