@@ -323,7 +323,8 @@ class Security(Section):
     failed_logins_per_client: Annotated[int, Field(ge=1)] = 10  # X3: brute force from one client
     failed_login_clients_per_account: Annotated[int, Field(ge=1)] = 5  # X3: one account tried from many clients
     login_path: str = "/api/auth/login"
-    scanner_signatures: list[str] = SCANNER_SIGNATURES  # paths only attackers ask for; extend in the target
+    scanner_signatures: list[str] = SCANNER_SIGNATURES  # paths only attackers ask for (replaces the defaults)
+    extra_scanner_signatures: list[str] = []  # added to them: the site's own give-aways
     # X4 / W2: schemathesis against the API's OpenAPI document, bounded
     openapi: str = "/openapi.json"  # on the API's base_url
     scan_methods: list[Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]] = ["GET"]

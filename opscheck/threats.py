@@ -38,7 +38,7 @@ class Threats:
 def from_access(lines: Iterable[bytes], spec: Security) -> Threats:
     found = Threats()
     trusted = set(spec.trusted_clients)
-    signatures = [s.lower() for s in spec.scanner_signatures]
+    signatures = [s.lower() for s in [*spec.scanner_signatures, *spec.extra_scanner_signatures]]
     for line in lines:
         record = parse_access(line)
         if record is None or record.client in trusted:
