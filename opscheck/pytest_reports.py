@@ -104,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("htmlpath", None):
         config.option.htmlpath = str(run_dir / "report.html")
         config.option.self_contained_html = True
+        config.option.css = [*(getattr(config.option, "css", None) or []), str(Path(__file__).with_name("report.css"))]
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
     config.pluginmanager.register(RunRecord(config, run_dir, started), "opscheck-run-record")
@@ -257,9 +258,10 @@ def checklist_view(checks: list[dict[str, object]]) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(1, "<th>Level</th>")
-    cells.insert(2, "<th>Manual items</th>")
-    cells.insert(3, "<th>Measured</th>")
+    # After Result and Test (pytest-html's first two), so the check's name stays in view.
+    cells.insert(2, "<th>Level</th>")
+    cells.insert(3, "<th>Manual items</th>")
+    cells.insert(4, "<th>Measured</th>")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -270,9 +272,9 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     ids = " ".join(checklist_ids(report))
     if report.failed and level is not None:
         style = f'style="color:{LEVEL_COLOURS[level.name]};font-weight:bold"'
-        cells.insert(1, f"<td {style}>{level.name}</td>")
+        cells.insert(2, f"<td {style}>{level.name}</td>")
     else:
-        cells.insert(1, f"<td>{html.escape(str(level or ''))}</td>")
-    cells.insert(2, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')
+        cells.insert(2, f"<td>{html.escape(str(level or ''))}</td>")
+    cells.insert(3, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')
     figures = "<br>".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in measured_figures(report).items())
-    cells.insert(3, f"<td>{figures}</td>")
+    cells.insert(4, f"<td>{figures}</td>")
