@@ -9,7 +9,7 @@ import pytest
 from opscheck import threats
 from opscheck.levels import Level, fail_at
 
-pytestmark = [pytest.mark.security]
+pytestmark = [pytest.mark.security, pytest.mark.daily, pytest.mark.evening]  # 日常のセキュリティ チェック
 
 
 @pytest.fixture(scope="module")
