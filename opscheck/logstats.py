@@ -104,16 +104,20 @@ class Traffic:
         return percentile_ms(self.latency_histogram, fraction)
 
 
-LOAD_AGENT = "opscheck-load/"  # the User-Agent of the suite's own load runs (load/locustfile.py)
-SCAN_AGENT = "opscheck-scan/"  # and of its API scans (schemathesis)
+# The User-Agents of the suite's own requests: its probes, load runs (load/locustfile.py) and API scans.
+# Traffic figures leave them out (the security checks do not: an agent is easy to spoof; they trust addresses).
+PROBE_AGENT = "opscheck-probe/"
+LOAD_AGENT = "opscheck-load/"
+SCAN_AGENT = "opscheck-scan/"
+SUITE_AGENTS = (PROBE_AGENT, LOAD_AGENT, SCAN_AGENT)
 
 
 def traffic(lines: Iterable[bytes]) -> Traffic:
-    """Users' traffic: the suite's own load runs and scans are left out, or they would read as a traffic spike."""
+    """Users' traffic: the suite's own requests are left out, or its load runs would read as a traffic spike."""
     figures = Traffic()
     for line in lines:
         record = parse_access(line)
-        if record is None or record.agent.startswith((LOAD_AGENT, SCAN_AGENT)):
+        if record is None or record.agent.startswith(SUITE_AGENTS):
             continue
         figures.requests += 1
         figures.clients.add(record.client)

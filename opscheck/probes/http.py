@@ -8,7 +8,9 @@ from pathlib import Path
 
 import httpx
 
+from opscheck import __version__
 from opscheck.errors import ProbeError
+from opscheck.logstats import PROBE_AGENT
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,10 @@ class HttpProbe:
         verify: ssl.SSLContext | bool = True
         if ca_bundle is not None:
             verify = ssl.create_default_context(cafile=str(ca_bundle))
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s), verify=verify, follow_redirects=False)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s), verify=verify, follow_redirects=False,
+            headers={"User-Agent": f"{PROBE_AGENT}{__version__}"},
+        )  # fmt: skip
 
     def get(self, url: str, part: str | None = None, headers: dict[str, str] | None = None) -> Answer:
         """GET `url`; any failure to get an answer is a ProbeError naming `part` (or this probe's)."""
