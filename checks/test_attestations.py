@@ -9,17 +9,15 @@ import pytest
 
 from opscheck import audit
 from opscheck.catalogue import catalogue
-from opscheck.pytest_reports import run_dir
 
 pytestmark = [pytest.mark.monthly]
 
 
 @pytest.mark.level("warning")
-def test_item_was_attested_recently(attested_item, target, request, measured):
-    spec = target.spec.attestations
-    trail = spec.trail or run_dir(request.config).parent
+def test_item_was_attested_recently(attested_item, target, attestation_trail, measured):
+    limit = target.spec.attestations.max_age_days[attested_item]
     item = catalogue()[attested_item]
-    latest, problem = audit.stale_attestation(trail, attested_item, item.en, spec.max_age_days[attested_item])
+    latest, problem = audit.stale_attestation(attestation_trail, attested_item, item.en, limit)
     if latest:
         measured("attested_by", latest["by"])
         measured("age_days", latest["age_days"])

@@ -5,15 +5,15 @@ import pytest
 
 from opscheck import charts
 from opscheck.levels import Level, fail_at
-from opscheck.suite_history import Period, fit
+from opscheck.suite_history import fit
 
 
 @pytest.mark.monthly
 @pytest.mark.checklist("M3")
 @pytest.mark.level("warning")
-def test_capacity_lasts_past_the_horizon(capacity_figure, target, recorded_month, artifacts, measured):
+def test_capacity_lasts_past_the_horizon(capacity_figure, target, capacity_history, artifacts, measured):
     spec = target.spec.capacity
-    history = Period.read(recorded_month.reports, "daily", spec.fit_days)
+    history = capacity_history
     missing = history.shortfall(spec.min_history_days, f"how fast {capacity_figure} grows")
     if missing:
         fail_at(Level.WARNING, missing)

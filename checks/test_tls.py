@@ -8,7 +8,6 @@ from opscheck import audit
 from opscheck.fixtures import on_hosts_with_role
 from opscheck.levels import Level, fail_at
 from opscheck.probes.tls import OLD_VERSIONS, WEAK_CIPHERS, accepts, inspect
-from opscheck.pytest_reports import run_dir
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly]
 WARN_DAYS, ERROR_DAYS = 30, 7
@@ -66,7 +65,7 @@ X7_DAYS = 31
 @on_hosts_with_role("api")
 @pytest.mark.checklist("X7", "MM2")
 @pytest.mark.level("error")
-def test_certificate_renewal_works(host, host_spec, target, request, measured):
+def test_certificate_renewal_works(host, host_spec, target, attestation_trail, measured):
     """`certbot renew --dry-run` where the host has certbot; elsewhere a person attests that renewal works."""
     if host.exists("certbot"):
         dry_run = host.run("certbot renew --dry-run --non-interactive")
@@ -76,10 +75,9 @@ def test_certificate_renewal_works(host, host_spec, target, request, measured):
             "Manual (X7): the next renewal will fail too; fix it before the certificate's last 30 days"
         )
         return
-    trail = target.spec.attestations.trail or run_dir(request.config).parent
     limit = target.spec.attestations.max_age_days.get("X7", X7_DAYS)
     title = f"certificate renewal works; no certbot on {host_spec.name}"
-    latest, problem = audit.stale_attestation(trail, "X7", title, limit)
+    latest, problem = audit.stale_attestation(attestation_trail, "X7", title, limit)
     if latest:
         measured("attested", f"{latest['by']}, {latest['age_days']} days ago")
     assert not problem, problem

@@ -19,7 +19,7 @@ DAY = 86400.0
 @pytest.mark.checklist("W1")
 @pytest.mark.level("warning")
 @pytest.mark.logs("access")
-def test_weekly_performance_report(logs, target, thresholds, artifacts, measured, suite_reports):
+def test_weekly_performance_report(logs, target, thresholds, artifacts, measured, suite_runs):
     access = logs.file("access")
     now = time.time()
     days = [traffic(access.lines(since=now - (7 - d) * DAY, until=now - (6 - d) * DAY)) for d in range(7)]
@@ -46,7 +46,7 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
         "week_before": _figures(before),
         "per_day": rows,
         "per_endpoint": endpoints,
-        "load_run": _load_run(suite_reports, now),
+        "load_run": _load_run(suite_runs, now),
     }
     (artifacts / "weekly-performance.json").write_text(json.dumps(summary, indent=2))
     (artifacts / "weekly-performance.html").write_text(_page(summary, days, now))
@@ -70,9 +70,9 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
     )
 
 
-def _load_run(reports, now: float) -> dict | None:
+def _load_run(recorded, now: float) -> dict | None:
     """The week's load run (`pytest -m load`, the standard profile), threshold by threshold, if one ran."""
-    run = latest(reports, "load", datetime.fromtimestamp(now - 7 * DAY, UTC))
+    run = latest(recorded, "load", datetime.fromtimestamp(now - 7 * DAY, UTC))
     if run is None:
         return None
     checks = [

@@ -25,7 +25,7 @@ from opscheck.probes.postgres import Database
 from opscheck.probes.tls import Endpoint
 from opscheck.pytest_reports import run_dir
 from opscheck.pytest_target import loaded_target
-from opscheck.suite_history import Period
+from opscheck.suite_history import Period, runs
 from opscheck.target import COMPONENT_TITLES, LoadedTarget, Thresholds
 
 
@@ -206,9 +206,27 @@ def suite_reports(target: LoadedTarget, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def recorded_month(target: LoadedTarget, suite_reports: Path) -> Period:
+def suite_runs(suite_reports: Path) -> list[dict]:
+    """Every run summary in the history folder, read once for all the checks that look back."""
+    return runs(suite_reports)
+
+
+@pytest.fixture(scope="session")
+def recorded_month(target: LoadedTarget, suite_runs: list[dict], suite_reports: Path) -> Period:
     """The last month of the suite's own daily runs (M1, M2), from the target's history folder."""
-    return Period.read(suite_reports, "daily", target.spec.history.period_days)
+    return Period.of(suite_runs, suite_reports, "daily", target.spec.history.period_days)
+
+
+@pytest.fixture(scope="session")
+def capacity_history(target: LoadedTarget, suite_runs: list[dict], suite_reports: Path) -> Period:
+    """The daily runs M3 fits its trends over (`[capacity] fit_days`)."""
+    return Period.of(suite_runs, suite_reports, "daily", target.spec.capacity.fit_days)
+
+
+@pytest.fixture(scope="session")
+def attestation_trail(target: LoadedTarget, request: pytest.FixtureRequest) -> Path:
+    """Where attestations are kept: the target's [attestations] trail, else this run's reports folder."""
+    return target.spec.attestations.trail or run_dir(request.config).parent
 
 
 @pytest.fixture(scope="session")

@@ -52,10 +52,11 @@ class Period:
     days: int
 
     @classmethod
-    def read(cls, reports: Path, schedule: str, days: int, end: datetime | None = None) -> Period:
-        end = end or datetime.now(UTC)
+    def of(cls, recorded: list[dict[str, Any]], reports: Path, schedule: str, days: int) -> Period:
+        """From `recorded` (the folder's runs, read once by `runs`), those of the last `days` days."""
+        end = datetime.now(UTC)
         start = end - days * DAY
-        within = [run for run in runs(reports) if run.get("finished") and start <= finished(run) <= end]
+        within = [run for run in recorded if run.get("finished") and start <= finished(run) <= end]
         per_day: dict[date, dict[str, Any]] = {}
         for run in within:
             if schedule in (run.get("selection") or "").split():
@@ -104,9 +105,9 @@ class Period:
                 if check.get("outcome") in ("failed", "error")]  # fmt: skip
 
 
-def latest(reports: Path, schedule: str, since: datetime) -> dict[str, Any] | None:
-    """The newest run since `since` that selected `schedule` (e.g. the week's `load` run), if any."""
-    found = [run for run in runs(reports) if run.get("finished") and finished(run) >= since
+def latest(recorded: list[dict[str, Any]], schedule: str, since: datetime) -> dict[str, Any] | None:
+    """The newest of `recorded` since `since` that selected `schedule` (e.g. the week's `load` run), if any."""
+    found = [run for run in recorded if run.get("finished") and finished(run) >= since
              and schedule in (run.get("selection") or "").split()]  # fmt: skip
     return found[-1] if found else None
 

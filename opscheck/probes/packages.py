@@ -46,8 +46,8 @@ def _options(apt_root: Path | None) -> str:
 def pending(host: testinfra.host.Host, apt_root: Path | None = None) -> list[Upgrade]:
     result = host.run(f"LC_ALL=C apt-get -s {_options(apt_root)}-o Debug::NoLocking=1 dist-upgrade")
     if result.rc != 0:
-        raise AptError((result.stderr or result.stdout).strip().splitlines()[-1] if result.stderr or result.stdout
-                       else f"apt-get exited {result.rc}")  # fmt: skip
+        said = (result.stderr or result.stdout).strip().splitlines()
+        raise AptError(said[-1] if said else f"apt-get exited {result.rc}")
     upgrades = []
     for line in result.stdout.splitlines():
         if match := INST.match(line):
