@@ -63,6 +63,7 @@ def run(target: LoadedTarget, folder: Path, run_id: str) -> ScanResult:
         )
     report = folder / "schemathesis"
     shutil.rmtree(report, ignore_errors=True)
+    report.mkdir(parents=True)
     command = [sys.executable, "-m", "schemathesis.cli", "run", api.base_url + spec.openapi, "--checks", CHECKS,
                "--phases", "examples,coverage,fuzzing", "-n", str(spec.scan_examples),
                "--request-timeout", str(target.spec.http.timeout_s), "-H", f"User-Agent: {SCAN_AGENT}{run_id}",
@@ -72,11 +73,11 @@ def run(target: LoadedTarget, folder: Path, run_id: str) -> ScanResult:
     if target.spec.http.ca_bundle:
         command += ["--tls-verify", str(target.spec.http.ca_bundle)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=spec.scan_timeout_s)
+        # In the report folder: schemathesis keeps its cache (.schemathesis/) where it runs, never in the repository.
+        done = subprocess.run(command, capture_output=True, text=True, timeout=spec.scan_timeout_s, cwd=report)
     except subprocess.TimeoutExpired:
         raise TargetError(f"the API scan did not finish within {spec.scan_timeout_s:g} s ([security] "
                           "scan_timeout_s); fewer scan_examples, or a slower API than expected") from None  # fmt: skip
-    report.mkdir(exist_ok=True)
     (report / "output.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
     junit = sorted(report.glob("junit*.xml"))
     result = _parse(junit[-1]) if junit else None
