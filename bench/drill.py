@@ -35,7 +35,7 @@ def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:
             fingerprint_s = time.perf_counter() - started
     finally:
         with server.connect(spec.maintenance_db) as admin:
-            admin.execute("DROP DATABASE IF EXISTS opscheck_bench_bare WITH (FORCE)")
+            drill.drop_scratch(admin, "opscheck_bench_bare")
 
     started = time.perf_counter()
     outcome = drill.run(spec, password, latest)

@@ -133,8 +133,19 @@ def run(spec: Drill, password: str | None, backup: BackupSet) -> DrillOutcome:
                 checked.result()
     finally:
         with server.connect(spec.maintenance_db) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            drop_scratch(admin, name)
     return outcome
+
+
+def drop_scratch(admin: psycopg.Connection, name: str) -> None:
+    """Drop a scratch database. Plainly first: that waits out an autovacuum worker on it, which WITH (FORCE)
+    would have to terminate, and a role that is not a superuser may not (InsufficientPrivilege). FORCE only
+    when a session of the drill's own is still connected (a pg_amcheck job left behind)."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+    try:
+        admin.execute(drop)
+    except psycopg.errors.ObjectInUse:
+        admin.execute(drop + sql.SQL(" WITH (FORCE)"))
 
 
 def _restore(server: ScratchServer, tools: dict[str, str], dump: Path, outcome: DrillOutcome) -> None:
