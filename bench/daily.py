@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from opscheck.target import LoadedTarget
+from opscheck.target.loader import LoadedTarget
 
 REPO = Path(__file__).resolve().parent.parent
 

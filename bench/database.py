@@ -7,9 +7,9 @@ from datetime import datetime
 
 import psycopg
 
-from opscheck.integrity import RuleContext, rules
+from opscheck.probes.integrity import RuleContext, rules
 from opscheck.probes.postgres import Database
-from opscheck.target import LoadedTarget
+from opscheck.target.loader import LoadedTarget
 
 
 def integrity(target: LoadedTarget) -> dict[str, str]:

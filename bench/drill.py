@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from opscheck import backup_figures, drill
+from opscheck.probes import backup_figures, drill
 from opscheck.probes.backups import BackupStore
-from opscheck.target import LoadedTarget
+from opscheck.target.loader import LoadedTarget
 
 
 def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:

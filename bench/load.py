@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from opscheck import load
-from opscheck.target import LoadedTarget
+from opscheck.probes import load
+from opscheck.target.loader import LoadedTarget
 
 DURATION_S = 15
 USERS = 50

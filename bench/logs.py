@@ -50,8 +50,9 @@ def _timed(command: list[str] | str, shell: bool = False) -> tuple[float, str, i
 
 OURS = """
 import sys, time
-from opscheck.logstats import clients_and_statuses
-from opscheck.probes.logs import LogFile, access_time
+from opscheck.judge.logstats import clients_and_statuses
+from opscheck.judge.logformats import access_time
+from opscheck.probes.logs import LogFile
 log = LogFile("access", __import__("pathlib").Path(sys.argv[1]), access_time)
 clients, statuses = clients_and_statuses(log.blocks(since=float(sys.argv[2])))
 for client, count in clients.most_common(20):
@@ -60,8 +61,9 @@ for client, count in clients.most_common(20):
 
 WINDOW = """
 import sys, time
-from opscheck.logstats import traffic
-from opscheck.probes.logs import LogFile, access_time
+from opscheck.judge.logstats import traffic
+from opscheck.judge.logformats import access_time
+from opscheck.probes.logs import LogFile
 path = __import__("pathlib").Path(sys.argv[1])
 with path.open("rb") as tail:  # the log may have been made by an earlier run: its last 2 h, not the clock's
     tail.seek(max(0, path.stat().st_size - 4096))

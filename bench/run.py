@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import daily, database, drill, load, logs
-from opscheck.target import load_target
+from opscheck.target.loader import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
 

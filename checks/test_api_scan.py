@@ -5,9 +5,9 @@ target marks as protected must refuse anonymous callers. Reproductions (curl) ar
 
 import pytest
 
-from opscheck import scan
 from opscheck.errors import TargetError
-from opscheck.pytest_reports import artifacts_folder, run_dir
+from opscheck.plugin.reports import artifacts_folder, run_dir
+from opscheck.probes import scan
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly]
 

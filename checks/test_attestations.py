@@ -7,8 +7,8 @@ have an expiry for the same reason: a judgement goes stale).
 
 import pytest
 
-from opscheck import audit
 from opscheck.catalogue import catalogue
+from opscheck.record import audit
 
 pytestmark = [pytest.mark.monthly]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opscheck.fixtures import on_hosts_with_role
+from opscheck.plugin.parameters import on_hosts_with_role
 from opscheck.probes.backups import KINDS, BackupStore
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]

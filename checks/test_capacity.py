@@ -3,9 +3,9 @@ many days are left before each limit the target names. Seeing a limit inside the
 
 import pytest
 
-from opscheck import charts
-from opscheck.levels import Level, fail_at
-from opscheck.suite_history import fit
+from opscheck.judge.levels import Level, fail_at
+from opscheck.judge.trend import fit
+from opscheck.record import charts
 
 
 @pytest.mark.monthly

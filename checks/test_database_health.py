@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
 
 pytestmark = [pytest.mark.weekly]
 

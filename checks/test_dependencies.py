@@ -5,8 +5,8 @@ failure that says it could not tell, never a pass."""
 
 import pytest
 
-from opscheck.dependency_audit import AuditUnavailable, npm_audit, pip_audit
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at, of_severity
+from opscheck.probes.dependencies import AuditUnavailable, npm_audit, pip_audit
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly, pytest.mark.monthly]
 
@@ -26,8 +26,8 @@ def test_no_dependency_has_a_known_vulnerability(dependency_manifest, target, me
     measured("vulnerabilities", len(found))
     if not found:
         return
-    worst = max(v.level for v in found)
-    listed = "; ".join(str(v) for v in sorted(found, key=lambda v: -v.level)[:6])
+    worst = max(of_severity(v.severity) for v in found)
+    listed = "; ".join(str(v) for v in sorted(found, key=lambda v: -of_severity(v.severity))[:6])
     when = "now" if worst >= Level.ERROR else "this week"
     fail_at(worst, f"{len(found)} known vulnerabilit{'y' if len(found) == 1 else 'ies'} in {path}: {listed}. "
             f"Manual (X5): upgrade to the fixed versions {when}")  # fmt: skip

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opscheck import backup_figures, drill
+from opscheck.judge import restore
+from opscheck.probes import backup_figures, drill
 
 pytestmark = [pytest.mark.weekly, pytest.mark.monthly, pytest.mark.drill]
 
@@ -45,7 +46,7 @@ def test_restored_data_matches_the_backup_record(restored):
     restored.restored()
     recorded = backup_figures.recorded(restored.backup)
     assert restored.figures is not None, f"the restored database cannot be read: {restored.figures_error}"
-    differences = backup_figures.differences(recorded, restored.figures)
+    differences = restore.differences(recorded, restored.figures)
     assert not differences, (
         f"what {restored.backup.name} restores is not what was dumped: {'; '.join(differences)}. "
         "Manual (CRITICAL): the dump lost data on the way; do not rely on it, take a new backup and compare"

@@ -7,7 +7,7 @@ body says "degraded" is not healthy, so the body is read too.
 import pytest
 
 from opscheck.errors import ProbeError
-from opscheck.health import health_problems
+from opscheck.judge.health import health_problems
 
 pytestmark = [
     pytest.mark.daily,

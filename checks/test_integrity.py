@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from opscheck.integrity import RuleContext
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
+from opscheck.probes.integrity import RuleContext
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("D4")]
 

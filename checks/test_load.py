@@ -5,7 +5,7 @@ CSV statistics are kept in the run's artifacts and linked from each check."""
 import pytest
 import pytest_html
 
-from opscheck.load import METRICS
+from opscheck.probes.load import METRICS
 
 pytestmark = [pytest.mark.load, pytest.mark.post_maintenance]
 

@@ -4,7 +4,7 @@ import shlex
 
 import pytest
 
-from opscheck.fixtures import on_hosts_with_role
+from opscheck.plugin.parameters import on_hosts_with_role
 
 pytestmark = [pytest.mark.weekly]
 

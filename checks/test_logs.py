@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from opscheck.levels import Level, fail_at
-from opscheck.logstats import level_summary
+from opscheck.judge.levels import Level, fail_at
+from opscheck.judge.logstats import level_summary
 
 
 @pytest.mark.daily

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 import pytest
 
-from opscheck import charts
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
+from opscheck.record import charts
 
 FIGURES = {  # measured name → (title, unit)
     "requests": ("requests per day", "requests"),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opscheck.errors import ProbeError
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
 
 ACCURACY = """
 SELECT count(*) FILTER (WHERE correct) AS right, count(*) AS total FROM predictions

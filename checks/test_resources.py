@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from opscheck import charts
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
 from opscheck.probes import resources
+from opscheck.record import charts
 
 
 @pytest.mark.daily

@@ -6,8 +6,9 @@ newest daily set). The component health checks (D1) carry the same mark.
 
 import pytest
 
-from opscheck import backup_figures
-from opscheck.fixtures import on_hosts_with_role
+from opscheck.judge import restore
+from opscheck.plugin.parameters import on_hosts_with_role
+from opscheck.probes import backup_figures
 
 pytestmark = [pytest.mark.post_restore]
 
@@ -20,7 +21,7 @@ def restored_figures(db):
 @pytest.mark.checklist("R1")
 @pytest.mark.level("critical")
 def test_restored_database_holds_what_the_backup_held(restored_figures, restored_from):
-    differences = backup_figures.differences(backup_figures.recorded(restored_from), restored_figures, live=True)
+    differences = restore.differences(backup_figures.recorded(restored_from), restored_figures, live=True)
     assert not differences, (
         f"the database does not hold what backup {restored_from.name} held: {'; '.join(differences)}. "
         "Manual (CRITICAL, データ損失): stop writes; restore again from that set and find what was skipped"

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from opscheck import threats
-from opscheck.levels import Level, fail_at
+from opscheck.judge import threats
+from opscheck.judge.levels import Level, fail_at
 
 pytestmark = [pytest.mark.security, pytest.mark.daily, pytest.mark.evening]  # 日常のセキュリティ チェック
 

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
 
 pytestmark = [pytest.mark.monthly]
 

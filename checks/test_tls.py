@@ -4,10 +4,10 @@ old protocols and weak ciphers are refused; what was negotiated goes into the re
 
 import pytest
 
-from opscheck import audit
-from opscheck.fixtures import on_hosts_with_role
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
+from opscheck.plugin.parameters import on_hosts_with_role
 from opscheck.probes.tls import OLD_VERSIONS, WEAK_CIPHERS, accepts, inspect
+from opscheck.record import audit
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly]
 WARN_DAYS, ERROR_DAYS = 30, 7

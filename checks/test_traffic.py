@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from opscheck.logstats import traffic
+from opscheck.judge.logstats import traffic
 
 HOUR = 3600.0
 

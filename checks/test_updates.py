@@ -3,7 +3,7 @@ simulation of the upgrade; a host whose package lists are stale cannot say, and 
 
 import pytest
 
-from opscheck.levels import Level, fail_at
+from opscheck.judge.levels import Level, fail_at
 from opscheck.probes.packages import AptError, lists_age_days, pending
 
 pytestmark = [pytest.mark.monthly]

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from opscheck import charts
-from opscheck.levels import Level, fail_at
-from opscheck.logstats import traffic
-from opscheck.suite_history import latest
+from opscheck.judge.levels import Level, fail_at
+from opscheck.judge.logstats import traffic
+from opscheck.record import charts
+from opscheck.record.suite_history import latest
 
 DAY = 86400.0
 

@@ -20,7 +20,7 @@ import gevent
 from locust import FastHttpUser, between, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
-from opscheck.logstats import LOAD_AGENT
+from opscheck.identity import LOAD_AGENT
 
 CONFIG = json.loads(os.environ.get("OPSCHECK_LOAD", "{}"))
 WEIGHTS = CONFIG.get("weights", {"prediction": 10, "prices": 6, "health": 2, "login": 1})

@@ -9,10 +9,11 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from opscheck import audit
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError
-from opscheck.target import COMPONENT_TITLES, load_target
+from opscheck.record import audit
+from opscheck.target.components import COMPONENT_TITLES
+from opscheck.target.loader import load_target
 
 COMMAND_GROUP = "opscheck.commands"
 

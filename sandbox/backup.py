@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from opscheck import backup_figures
+from opscheck.probes import backup_figures
 from sandbox import postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox import backup, faults, lifecycle, maintain, restore
+from sandbox.active import active
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, default_dir
 
@@ -59,8 +60,8 @@ def _status(sandbox: Sandbox, args: argparse.Namespace) -> int:
         return 3
     for name, alive in running.items():
         print(f"{name:12} {'running' if alive else 'DOWN'}")
-    active = faults._active(sandbox)
-    print("faults:      " + (", ".join(active) if active else "none"))
+    injected = active(sandbox)
+    print("faults:      " + (", ".join(injected) if injected else "none"))
     return 0 if all(running.values()) else 1
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 
 from sandbox import apt, cgroup, dependencies, lifecycle, metrics, postgres, suite_history, tls, traffic
+from sandbox.active import active, remember, stop_fault_processes
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, is_ours, spawn, stop_process
 
@@ -132,7 +133,7 @@ def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[San
                    str(in_transaction)]  # fmt: skip
         env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
         pid = spawn(command, sandbox.run_logs / "fault-hold.out", env=env)
-        _remember(sandbox, fault, {"pid": pid})
+        remember(sandbox, fault, {"pid": pid})
         deadline = time.monotonic() + 40
         while not (sandbox.run_logs / "held").exists():
             if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
@@ -633,7 +634,7 @@ def _hog(fault: str) -> Callable[[Sandbox, State], None]:
             command = [sys.executable, "-c", MEMORY_HOG, str(int(limit * 0.93) - used), str(marker)]
         env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
         pid = lifecycle.contain(sandbox, spawn(command, sandbox.run_logs / f"fault-{fault}.out", env=env))
-        _remember(sandbox, fault, {"pid": pid})
+        remember(sandbox, fault, {"pid": pid})
         deadline = time.monotonic() + 30
         while fault == "memory-hog" and not marker.exists():
             if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
@@ -676,7 +677,7 @@ def _saturate_io(sandbox: Sandbox, state: State) -> None:
     if not state.data_mount or not Path(state.data_mount).is_mount():
         raise SandboxError("this sandbox has no data volume of its own to load: mounting one needs root")
     pid = spawn([sys.executable, "-c", IO_HOG, state.data_mount], sandbox.run_logs / "fault-io-hog.out")
-    _remember(sandbox, "io-saturated", {"pid": pid})
+    remember(sandbox, "io-saturated", {"pid": pid})
     time.sleep(0.5)
 
 
@@ -1243,19 +1244,6 @@ CATALOGUE: dict[str, Fault] = {
 }  # fmt: skip
 
 
-def _active(sandbox: Sandbox) -> dict[str, dict]:
-    try:
-        return json.loads(sandbox.faults_file.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _remember(sandbox: Sandbox, name: str, info: dict | None = None) -> None:
-    active = _active(sandbox)
-    active[name] = {**active.get(name, {}), **(info or {})}
-    atomic_write(sandbox.faults_file, json.dumps(active))
-
-
 def _running_state(sandbox: Sandbox) -> State:
     state = sandbox.read_state()
     if state is None:
@@ -1270,7 +1258,7 @@ def inject(sandbox: Sandbox, name: str) -> Fault:
     with sandbox.lock():
         state = _running_state(sandbox)
         _remember_log_sizes(sandbox)
-        _remember(sandbox, name)
+        remember(sandbox, name)
         fault.inject(sandbox, state)
     return fault
 
@@ -1279,16 +1267,16 @@ def heal(sandbox: Sandbox) -> list[str]:
     """Undo every active fault, restart what is down, and wait until the platform is healthy again."""
     with sandbox.lock():
         state = _running_state(sandbox)
-        active = list(_active(sandbox))
+        injected = list(active(sandbox))
         _restart_what_is_down(sandbox, state)
-        for name in active:
+        for name in injected:
             CATALOGUE[name].heal(sandbox, state)
         sandbox.faults_file.unlink(missing_ok=True)
         lifecycle.wait_until_ready(sandbox, state)
         # Last, once healthy again: what the fault (and the recovery from it) wrote to the logs goes, so
         # the next fault's run does not judge this one's errors (D3, D8 look back hours).
         _truncate_logs(sandbox)
-    return active
+    return injected
 
 
 def _restart_what_is_down(sandbox: Sandbox, state: State) -> None:
@@ -1302,14 +1290,6 @@ def _restart_what_is_down(sandbox: Sandbox, state: State) -> None:
         if not is_ours(state.pids[name], marker):
             state.pids[name] = lifecycle.start_service(sandbox, name)
     sandbox.write_state(state)
-
-
-def stop_fault_processes(sandbox: Sandbox) -> None:
-    for info in _active(sandbox).values():
-        if "pid" in info:
-            stop_process(info["pid"], str(sandbox.root))
-    for marker in ("held", "hogged"):
-        (sandbox.run_logs / marker).unlink(missing_ok=True)
 
 
 if __name__ == "__main__" and sys.argv[1] == "hold":

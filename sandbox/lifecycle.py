@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from opscheck import audit
+from opscheck.record import audit
 from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, suite_history, traffic
+from sandbox.active import stop_fault_processes
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
@@ -332,8 +333,6 @@ def _down_unlocked(sandbox: Sandbox) -> bool:
     if state is None:
         return False
     marker = str(sandbox.root)
-    from sandbox.faults import stop_fault_processes
-
     stop_fault_processes(sandbox)
     for name, pid in state.pids.items():
         if name != "redis":

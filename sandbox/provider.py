@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opscheck.errors import TargetError
-from opscheck.selection import ProvidedTarget
+from opscheck.target.selection import ProvidedTarget
 from sandbox import lifecycle
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, default_dir

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import pytest
 
-from opscheck import audit
 from opscheck.cli import main as opscheck_main
+from opscheck.record import audit
 from tests.conftest import REPO
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opscheck.dependency_audit import AuditUnavailable, parse_npm_audit, parse_pip_audit
-from opscheck.levels import Level
+from opscheck.judge.levels import Level, of_severity
+from opscheck.probes.dependencies import AuditUnavailable, parse_npm_audit, parse_pip_audit
 
 DATA = Path(__file__).parent / "data"
 
@@ -24,7 +24,7 @@ def test_npm_audit_json_gives_each_advisory_with_its_severity_and_fix():
     [finding] = parse_npm_audit((DATA / "npm-audit-11.json").read_text())
     assert (finding.package, finding.id, finding.severity, finding.fix) == (
         "next", "GHSA-f82v-jwr5-mffw", "critical", "14.2.25")  # fmt: skip
-    assert finding.level is Level.CRITICAL
+    assert of_severity(finding.severity) is Level.CRITICAL
 
 
 @pytest.mark.parametrize(

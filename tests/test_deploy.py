@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opscheck.pytest_levels import SCHEDULES
+from opscheck.plugin.levels import SCHEDULES
 from tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from opscheck.logstats import LOAD_AGENT
+from opscheck.identity import LOAD_AGENT
 from tests.conftest import run_pytest
 
 

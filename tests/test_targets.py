@@ -8,7 +8,7 @@ import pytest
 
 from opscheck.cli import main as opscheck_main
 from opscheck.errors import TargetError
-from opscheck.target import load_target
+from opscheck.target.loader import load_target
 from tests.conftest import REPO, run_pytest
 
 MINIMAL = 'name = "t"\n[components.api]\nbase_url = "http://127.0.0.1:9"\n'

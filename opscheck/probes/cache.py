@@ -10,7 +10,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from opscheck.errors import ProbeError
-from opscheck.target import Redis
+from opscheck.target.redis import Redis
 
 
 class Cache:

@@ -10,7 +10,7 @@ import httpx
 
 from opscheck import __version__
 from opscheck.errors import ProbeError
-from opscheck.logstats import PROBE_AGENT
+from opscheck.identity import PROBE_AGENT
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from opscheck.errors import ProbeError
-from opscheck.target import Postgres
+from opscheck.target.postgres import Postgres
 
 
 class Database:

@@ -1,0 +1,9 @@
+"""How the suite's own requests name themselves, so no figure or excerpt mistakes them for the platform's users.
+
+Every probe, load run (load/locustfile.py) and API scan sends one of these User-Agent prefixes.
+"""
+
+PROBE_AGENT = "opscheck-probe/"
+LOAD_AGENT = "opscheck-load/"
+SCAN_AGENT = "opscheck-scan/"
+SUITE_AGENTS = (PROBE_AGENT, LOAD_AGENT, SCAN_AGENT)

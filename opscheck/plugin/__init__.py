@@ -1,0 +1,12 @@
+"""The opscheck pytest plugin: each concern is one module of hooks and fixtures (as in pytest's own _pytest)."""
+
+pytest_plugins = [
+    "opscheck.plugin.target",
+    "opscheck.plugin.levels",
+    "opscheck.plugin.reports",
+    "opscheck.plugin.evidence",
+    "opscheck.plugin.notify",
+    "opscheck.plugin.load",
+    "opscheck.plugin.parameters",
+    "opscheck.plugin.fixtures",
+]

@@ -1,0 +1,1 @@
+"""The run record: run folders, the audit chain, the history page, charts, notifications, the textfile."""

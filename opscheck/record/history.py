@@ -1,0 +1,95 @@
+"""reports/index.html: every run by date, filterable by schedule and target, with trends of the key figures.
+
+Rebuilt after each run from the run folders' summary.json files, so it is never the record itself
+(the run folders and the audit chain are); it is how a person finds the record they want.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from opscheck.record import charts
+from opscheck.record.suite_history import figures, runs
+
+# The figures worth a trend line: the check's `measured` name → its title and unit.
+TRENDS = {
+    "latency_p95_ms": ("p95 latency (D10)", "ms"),
+    "error_ratio_percent": ("5xx ratio (D10)", "%"),
+    "accuracy_percent": ("prediction accuracy (D10)", "%"),
+    "disk_used_percent": ("fullest data disk (T3)", "%"),
+    "database_size_mb": ("database size (T5)", "MB"),
+}
+SCRIPT = """
+function filter() {
+  const schedule = document.getElementById('schedule').value, target = document.getElementById('target').value;
+  for (const row of document.querySelectorAll('tr.run')) {
+    const shown = (!schedule || row.dataset.selection.split(' ').includes(schedule))
+               && (!target || row.dataset.target === target);
+    row.style.display = shown ? '' : 'none';
+  }
+}
+"""
+
+
+def write_index(reports: Path) -> Path:
+    history = runs(reports)
+    rows = "".join(_row(run) for run in reversed(history))
+    targets = sorted({str(r.get("target")) for r in history})
+    schedules = sorted({word for r in history for word in (r.get("selection") or "").split() if word.isidentifier()
+                        and word not in ("and", "or", "not")})  # fmt: skip
+    page = (
+        "<!doctype html><meta charset=utf-8><title>opscheck runs</title>"
+        "<style>body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 10px;text-align:left}"
+        ".bad{color:#c62828;font-weight:bold}.ok{color:#2e7d32}</style>"
+        f"<script>{SCRIPT}</script><h1>opscheck: runs ({len(history)})</h1>"
+        f"<h2>Trends</h2>{_trends(history)}"
+        "<h2>Runs</h2><p>schedule "
+        + _select("schedule", schedules)
+        + " target "
+        + _select("target", targets)
+        + "</p><table><tr><th>finished (UTC)</th><th>target</th><th>selection</th><th>checks</th>"
+        f"<th>failed by level</th><th>exit</th><th>record</th></tr>{rows}</table>"
+    )
+    index = reports / "index.html"
+    tmp = reports / f".index.html.{os.getpid()}.tmp"  # two runs finishing together each write whole
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(index)
+    return index
+
+
+def _row(run: dict[str, Any]) -> str:
+    totals = run.get("totals", {})
+    failed = ", ".join(f"{n} {level.upper()}" for level, n in (run.get("failed_by_level") or {}).items())
+    checks = " ".join(f"{n} {outcome}" for outcome, n in sorted(totals.items()))
+    selection = run.get("selection") or "all"
+    return (
+        f'<tr class="run" data-target="{html.escape(str(run.get("target")))}" '
+        f'data-selection="{html.escape(selection)}"><td>{html.escape(str(run.get("finished", ""))[:19])}</td>'
+        f"<td>{html.escape(str(run.get('target')))}</td><td>{html.escape(selection)}</td><td>{checks}</td>"
+        f'<td class="{"bad" if failed else "ok"}">{failed or "none"}</td><td>{run.get("exit_status")}</td>'
+        f'<td><a href="{html.escape(run.get("run_id", ""))}/report.html">report</a></td></tr>'
+    )
+
+
+def _select(name: str, values: list[str]) -> str:
+    options = "".join(f"<option>{html.escape(v)}</option>" for v in values)
+    return f'<select id="{name}" onchange="filter()"><option value="">all</option>{options}</select>'
+
+
+def _trends(history: list[dict[str, Any]]) -> str:
+    def moment(run: dict[str, Any]) -> float:
+        return datetime.fromisoformat(run["finished"]).timestamp()
+
+    timed = [r for r in history if r.get("finished")]
+    passed = [(moment(r), 100.0 * r.get("totals", {}).get("passed", 0) / max(1, sum(r.get("totals", {}).values())))
+              for r in timed]  # fmt: skip
+    parts = [charts.line_svg(passed, "checks passed per run", "%", width=460, height=120)]
+    for name, (title, unit) in TRENDS.items():
+        points = [(moment(r), f[name]) for r in timed if name in (f := figures(r))]
+        if points:
+            parts.append(charts.line_svg(points, title, unit, width=460, height=120))
+    return "".join(f'<div style="display:inline-block;margin:0 12px 8px 0">{part}</div>' for part in parts)

@@ -1,0 +1,33 @@
+"""The hosts the platform runs on, how to reach them (testinfra backends) and what must run there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from opscheck.target.base import Section
+
+
+class Host(Section):
+    name: str
+    url: str = "local://"
+    roles: list[str] = []
+    # What must be listening (tcp://ADDRESS:PORT) and running (a command-line substring) there (T1).
+    listens: list[str] = []
+    processes: list[str] = []
+    # Where the platform keeps data, logs and backups on this host: T3 watches their file systems.
+    disk_paths: list[Path] = []
+    # D6: CPU and memory are judged inside this cgroup (a container's view: its quota, its limit), given
+    # relative to /sys/fs/cgroup (v1 or v2); without one, the whole machine. `watch_resources = false` skips.
+    cgroup: str | None = None
+    watch_resources: bool = True
+    # D11: the value of `{instance}` in the [metrics] queries for this host; the host's name when unset.
+    metrics_instance: str | None = None
+    # MM1: where apt keeps its state on this host (apt's Dir); unset: the host's own (/). Debian/Ubuntu hosts.
+    apt_root: Path | None = None
+    apt_lists_max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older package lists cannot tell what is pending
+
+    def instance(self) -> str:
+        return self.metrics_instance or self.name

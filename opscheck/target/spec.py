@@ -1,0 +1,83 @@
+"""The whole target file: one deployment, every section with the manual's defaults."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from pydantic import field_validator
+
+from opscheck.target.backups import Backups
+from opscheck.target.base import Section
+from opscheck.target.components import Component, Components, Http
+from opscheck.target.data import Batch, Integrity, Predictions
+from opscheck.target.hosts import Host
+from opscheck.target.logs import Logs
+from opscheck.target.metrics import Metrics
+from opscheck.target.operations import Maintenance, Permissions, Plans
+from opscheck.target.performance import App, Load, Outside, Performance
+from opscheck.target.postgres import DatabaseHealth, Drill, Postgres
+from opscheck.target.record import Attestations, Capacity, History, Notify, Sla
+from opscheck.target.redis import Redis
+from opscheck.target.security import Dependencies, Security, Tls
+from opscheck.target.thresholds import Thresholds
+
+
+class Target(Section):
+    name: str
+    description: str = ""
+    timezone: str = "UTC"  # where "tomorrow" and the batch deadline are reckoned
+    http: Http = Http()
+    components: Components = Components()
+    postgres: Postgres | None = None
+    redis: Redis | None = None
+    hosts: list[Host] = []
+    logs: Logs = Logs()
+    metrics: Metrics | None = None
+    backups: Backups | None = None
+    drill: Drill | None = None
+    maintenance: Maintenance = Maintenance()
+    database: DatabaseHealth = DatabaseHealth()
+    attestations: Attestations = Attestations()
+    history: History = History()
+    load: Load = Load()
+    security: Security = Security()
+    dependencies: Dependencies = Dependencies()
+    sla: Sla = Sla()
+    capacity: Capacity = Capacity()
+    notify: Notify = Notify()
+    plans: Plans | None = None
+    batch: Batch = Batch()
+    integrity: Integrity = Integrity()
+    predictions: Predictions = Predictions()
+    performance: Performance = Performance()
+    app: App = App()
+    tls: Tls = Tls()
+    outside: Outside = Outside()
+    thresholds: Thresholds = Thresholds()
+    permissions: Permissions = Permissions()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Tokyo)") from None
+        return value
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def component(self, name: str) -> Component | None:
+        return getattr(self.components, name)
+
+    def secret_envs(self) -> list[tuple[str, str]]:
+        """(key, environment variable) for every secret the target names."""
+        named = [
+            ("postgres.password_env", self.postgres and self.postgres.password_env),
+            ("redis.password_env", self.redis and self.redis.password_env),
+            ("drill.password_env", self.drill and self.drill.password_env),
+            ("notify.webhook_url_env", self.notify.webhook_url_env),
+            ("load.login_password_env", self.load.login_password_env),
+        ]
+        return [(key, env) for key, env in named if env]
