@@ -11,21 +11,20 @@ from datetime import UTC, datetime
 import pytest
 
 from opscheck.plugin.parameters import on_hosts_with_role
-from opscheck.probes.backups import KINDS, BackupStore
+from opscheck.probes.backups import KINDS, BackupStore, copy_differences
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]
 
-CRON = {
-    "hourly": "0 * * * * /opt/miraikakaku/scripts/hourly_backup.sh",
-    "daily": "0 3 * * * /opt/miraikakaku/scripts/daily_backup.sh",
-    "weekly": "0 4 * * 0 /opt/miraikakaku/scripts/weekly_backup.sh",
-}
+
+def cron_line(spec, kind: str) -> str:
+    """The manual's cron entry for `kind`, as the target schedules it: `0 3 * * * …daily_backup.sh`."""
+    return f"{spec.schedules[kind]} …{spec.jobs[kind]}"
 
 
 def _latest(backups, kind):
     latest = backups.latest(kind)
     assert latest is not None, (
-        f"no {kind} backup set in {backups.root}. Manual: check the cron entry `{CRON[kind]}` "
+        f"no {kind} backup set in {backups.root}. Manual: check the cron entry `{cron_line(backups.spec, kind)}` "
         "and the job's log, then run it by hand"
     )
     return latest
@@ -40,7 +39,7 @@ def test_latest_backup_is_fresh(backups, thresholds, kind):
     limit_h = getattr(thresholds.backup_max_age_hours, kind)
     assert age_h <= limit_h, (
         f"the newest {kind} backup ({latest.name}) finished {age_h:.1f} h ago; limit {limit_h:g} h. "
-        f"Manual: the {kind} job has stopped running; check `{CRON[kind]}` and run it by hand"
+        f"Manual: the {kind} job has stopped running; check `{cron_line(backups.spec, kind)}` and run it by hand"
     )
 
 
@@ -50,8 +49,9 @@ def test_latest_backup_is_fresh(backups, thresholds, kind):
 def test_latest_backup_holds_every_part(backups, kind):
     latest = _latest(backups, kind)
     missing = latest.missing_parts()
+    patterns = "; ".join(f"{name}: {' or '.join(getattr(backups.spec.parts, name))}" for name in missing)
     assert not missing, (
-        f"{kind} backup {latest.name} lacks its {', '.join(missing)} archive(s). "
+        f"{kind} backup {latest.name} lacks its {', '.join(missing)} part(s) ({patterns}). "
         "Manual (daily_backup.sh): a set holds database_<ts>.sql, config_<ts>.tar.gz and logs_<ts>.tar.gz"
     )
 
@@ -61,7 +61,7 @@ def test_latest_backup_holds_every_part(backups, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_latest_backup_is_intact(backups, kind):
     latest = _latest(backups, kind)
-    problems = latest.empty_parts() + latest.checksum_problems() + latest.dump_problems() + latest.archive_problems()
+    problems = latest.empty_parts() + latest.manifest_problems() + latest.dump_problems() + latest.archive_problems()
     assert not problems, (
         f"{kind} backup {latest.name} cannot be trusted to restore: {'; '.join(problems)}. "
         "Manual (CRITICAL, データ損失リスク): take a new backup now and find why this one is damaged"
@@ -86,31 +86,39 @@ def test_offsite_copy_matches_the_local_set(backups, target, kind):
     if offsite_root is None:
         pytest.skip("the target declares no off-site copy ([backups] offsite)")
     latest = _latest(backups, kind)
-    offsite = next((s for s in BackupStore(offsite_root).sets()[0] if s.name == latest.name), None)
+    copies = BackupStore(backups.spec, backups.zone, root=offsite_root).sets()[0]
+    offsite = next((s for s in copies if s.name == latest.name), None)
     assert offsite is not None, (
         f"{kind} backup {latest.name} is not in the off-site copy {offsite_root}. "
         "Manual: the sync after the backup failed; run it by hand (aws s3 sync) and read its log"
     )
-    local_manifest = (latest.path / "SHA256SUMS").read_bytes()
-    problems = offsite.checksum_problems()
-    if (offsite.path / "SHA256SUMS").is_file() and (offsite.path / "SHA256SUMS").read_bytes() != local_manifest:
-        problems.insert(0, "its SHA256SUMS differs from the local set's")
+    problems = copy_differences(latest, offsite)
     assert not problems, f"the off-site copy of {kind} backup {latest.name} differs: {'; '.join(problems)}"
 
 
 @pytest.mark.checklist("D5")
 @pytest.mark.level("error")
-def test_latest_dump_is_not_much_smaller_than_the_one_before(backups, target):
-    """A dump far smaller than yesterday's lost data on the way (GitLab, 2017: dumps of a few bytes, for months)."""
+def test_latest_dump_is_not_much_smaller_than_the_one_before(backups):
+    """A dump far smaller than yesterday's lost data on the way (GitLab, 2017: dumps of a few bytes, for months).
+
+    Judged by the rows of the prices table it holds (as the job recorded them, or as counted in the dump),
+    by its size where neither dump holds that table's data."""
     latest, before = backups.latest("daily"), backups.latest("daily", before=1)
     if latest is None or before is None or not before.dump_size():
         pytest.skip("fewer than two daily sets with a dump: nothing to compare with")
-    ratio = (latest.dump_size() or 0) / before.dump_size()
-    floor = target.spec.backups.min_size_ratio
+    table, floor = backups.spec.prices_table, backups.spec.min_size_ratio
+    now, then = latest.row_counts().get(table), before.row_counts().get(table)
+    if then:
+        what, ratio = f"{now or 0} rows of {table}, against {then}", (now or 0) / then
+    else:
+        what, ratio = (
+            f"{latest.dump_size()} bytes, against {before.dump_size()}",
+            (latest.dump_size() or 0) / before.dump_size(),
+        )
     assert ratio >= floor, (
-        f"daily dump {latest.name} is {latest.dump_size()} bytes, {100 * ratio:.0f} % of the one before "
-        f"({before.name}, {before.dump_size()} bytes; at least {100 * floor:.0f} % expected). "
-        "Manual: compare the two dumps' tables; find what the job skipped or what was deleted"
+        f"daily dump {latest.name} holds {what} in the one before ({before.name}): {100 * ratio:.0f} % (at least "
+        f"{100 * floor:.0f} % expected). Manual: compare the two dumps' tables; find what the job skipped or what "
+        "was deleted"
     )
 
 
@@ -119,9 +127,9 @@ def test_latest_dump_is_not_much_smaller_than_the_one_before(backups, target):
 def test_dump_tool_is_not_older_than_the_server(backups, db):
     """pg_dump older than the server cannot be trusted with its catalog (and refuses newer majors)."""
     latest = _latest(backups, "daily")
-    tool = str(latest.record.get("tool", ""))
+    tool = latest.tool() or ""
     found = re.search(r"(\d+)(?:\.(\d+))?", tool)
-    assert found, f'backup {latest.name} does not record its dump tool\'s version (backup.json "tool"; see README)'
+    assert found, f"backup {latest.name} does not say which pg_dump took it (neither its dump's header nor a record)"
     server = int(db.value("SHOW server_version_num"))
     tool_version = int(found[1]) * 10000 + int(found[2] or 0)
     assert tool_version // 10000 >= server // 10000, (
@@ -163,5 +171,5 @@ def test_backup_job_is_scheduled(host, host_spec, target, kind):
     assert any(schedule == wanted for schedule, _ in entries), (
         f"on {host_spec.name}, no cron entry runs the {kind} backup ({spec.jobs[kind]!r}) at {wanted!r}"
         + (f"; found it at {', '.join(repr(s) for s, _ in entries)}" if entries else "")
-        + f". Manual (B1): `{CRON[kind]}` in the backup host's crontab ({source})"
+        + f". Manual (B1): `{cron_line(spec, kind)}` in the backup host's crontab ({source})"
     )

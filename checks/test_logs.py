@@ -16,7 +16,7 @@ def test_log_errors_within_limits(logs, app_log, target, thresholds):
     """CRITICAL lines above their limit are an ERROR; ERROR lines above theirs a WARNING."""
     log = logs.file(app_log)
     hours = target.spec.logs.daily_window_hours
-    summary = level_summary(log.lines(since=time.time() - hours * 3600))
+    summary = level_summary(log.lines(since=time.time() - hours * 3600), logs.form(app_log))
     top = "; ".join(f"{g.count}× {level} {message!r} ({g.first} … {g.last})" for level, message, g in summary.top())
     found = (
         f"{log.path} in the last {hours:g} h: {summary.counts['CRITICAL']} CRITICAL, {summary.counts['ERROR']} "

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.security, pytest.mark.daily, pytest.mark.evening]  # æ
 def seen(logs, target) -> threats.Threats:
     spec = target.spec.security
     since = time.time() - spec.window_hours * 3600
-    found = threats.from_access(logs.file("access").lines(since=since), spec)
+    found = threats.from_access(logs.file("access").lines(since=since), spec, logs.access_form)
     if "app" in target.spec.logs.declared():
         threats.add_application_log(found, logs.file("app").lines(since=since), spec)
     return found

@@ -13,7 +13,7 @@ HOUR = 3600.0
 def _window(logs, target, hours_ago: float = 0.0):
     hours = target.spec.logs.intraday_window_hours
     end = time.time() - hours_ago * HOUR
-    return traffic(logs.file("access").lines(since=end - hours * HOUR, until=end)), hours
+    return traffic(logs.file("access").lines(since=end - hours * HOUR, until=end), logs.access_form), hours
 
 
 @pytest.mark.daily
@@ -68,7 +68,7 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
 @pytest.mark.level("warning")
 def test_daily_statistics_report_is_produced(logs, db, artifacts, target, measured):
     """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
-    day = traffic(logs.file("access").lines(since=time.time() - 24 * HOUR))
+    day = traffic(logs.file("access").lines(since=time.time() - 24 * HOUR), logs.access_form)
     database = db.rows(
         "SELECT (SELECT count(*) FROM predictions WHERE made_at > now() - interval '24 hours') AS predictions_made,"
         " (SELECT round(100.0 * avg(correct::int), 1) FROM predictions WHERE correct IS NOT NULL"

@@ -20,11 +20,11 @@ DAY = 86400.0
 @pytest.mark.level("warning")
 @pytest.mark.logs("access")
 def test_weekly_performance_report(logs, target, thresholds, artifacts, measured, suite_runs):
-    access = logs.file("access")
+    access, form = logs.file("access"), logs.access_form
     now = time.time()
-    days = [traffic(access.lines(since=now - (7 - d) * DAY, until=now - (6 - d) * DAY)) for d in range(7)]
-    week = traffic(access.lines(since=now - 7 * DAY, until=now))
-    before = traffic(access.lines(since=now - 14 * DAY, until=now - 7 * DAY))
+    days = [traffic(access.lines(since=now - (7 - d) * DAY, until=now - (6 - d) * DAY), form) for d in range(7)]
+    week = traffic(access.lines(since=now - 7 * DAY, until=now), form)
+    before = traffic(access.lines(since=now - 14 * DAY, until=now - 7 * DAY), form)
     zone = target.spec.zone()
     rows = [
         {

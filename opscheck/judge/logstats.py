@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from opscheck.identity import SUITE_AGENTS
-from opscheck.judge.logformats import parse_access
+from opscheck.judge.logformats import AccessFormat, AppFormat
 
-LEVELS = (b"DEBUG", b"INFO", b"WARNING", b"ERROR", b"CRITICAL")
+DEFAULT_ACCESS = AccessFormat.of()
+DEFAULT_APP = AppFormat.of()
 VARIABLE = re.compile(r"\d+(\.\d+)*|0x[0-9a-f]+|[0-9a-f]{16,}", re.IGNORECASE)
 PARAMETER = re.compile(r"^[A-Z0-9][A-Z0-9._-]*$|^\d+$")
 # Latency buckets: 1 ms to 60 s, about 10 % apart, so percentiles are within 10 % at fixed memory.
@@ -37,22 +38,20 @@ class LevelSummary:
         return [(level, message, group) for (level, message), group in ranked]
 
 
-def level_summary(lines: Iterable[bytes]) -> LevelSummary:
-    """For `2026-11-29 08:00:00,123 LEVEL logger message` lines."""
+def level_summary(lines: Iterable[bytes], form: AppFormat = DEFAULT_APP) -> LevelSummary:
+    """Lines by level, for the application log's format (the manual's by default)."""
     summary = LevelSummary()
     for line in lines:
-        parts = line.split(None, 4)
-        if len(parts) < 4 or parts[2] not in LEVELS:
+        entry = form.entry(line)
+        if entry is None:
             continue
-        level = parts[2].decode()
-        summary.counts[level] += 1
-        if level in ("ERROR", "CRITICAL"):
-            message = VARIABLE.sub("#", parts[4].decode(errors="replace").strip() if len(parts) > 4 else "")
-            group = summary.messages.setdefault((level, message), MessageGroup())
-            stamp = (parts[0] + b" " + parts[1][:8]).decode()
+        summary.counts[entry.level] += 1
+        if entry.level in ("ERROR", "CRITICAL"):
+            message = VARIABLE.sub("#", entry.message)
+            group = summary.messages.setdefault((entry.level, message), MessageGroup())
             group.count += 1
-            group.first = group.first or stamp
-            group.last = stamp
+            group.first = group.first or entry.stamp
+            group.last = entry.stamp
     return summary
 
 
@@ -109,11 +108,11 @@ class Traffic:
 # they trust addresses).
 
 
-def traffic(lines: Iterable[bytes]) -> Traffic:
+def traffic(lines: Iterable[bytes], form: AccessFormat = DEFAULT_ACCESS) -> Traffic:
     """Users' traffic: the suite's own requests are left out, or its load runs would read as a traffic spike."""
     figures = Traffic()
     for line in lines:
-        record = parse_access(line)
+        record = form.parse(line)
         if record is None or record.agent.startswith(SUITE_AGENTS):
             continue
         figures.requests += 1

@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from opscheck.judge.logformats import parse_access
+from opscheck.judge.logformats import AccessFormat
 from opscheck.target.security import Security
 
-FAILED_AUTH = re.compile(rb"authentication failed for user=(?P<user>\S+) from (?P<client>\S+)")
+DEFAULT_ACCESS = AccessFormat.of()
 
 
 @dataclass
@@ -35,12 +35,12 @@ class Threats:
         return worst
 
 
-def from_access(lines: Iterable[bytes], spec: Security) -> Threats:
+def from_access(lines: Iterable[bytes], spec: Security, form: AccessFormat = DEFAULT_ACCESS) -> Threats:
     found = Threats()
     trusted = set(spec.trusted_clients)
     signatures = [s.lower() for s in [*spec.scanner_signatures, *spec.extra_scanner_signatures]]
     for line in lines:
-        record = parse_access(line)
+        record = form.parse(line)
         if record is None or record.client in trusted:
             continue
         client = record.client
@@ -54,16 +54,18 @@ def from_access(lines: Iterable[bytes], spec: Security) -> Threats:
                 found.failed_logins[client] += 1
             elif 200 <= record.status < 300 and found.failed_logins[client] >= spec.failed_logins_per_client:
                 found.success_after_failures[client] = found.failed_logins[client]
-        request_line = line.split(b'"', 2)[1].decode(errors="replace").lower()  # parse_access saw the quotes
+        request_line = form.request_line(line).lower()
         if any(signature in request_line for signature in signatures):
             found.signatures[client][request_line.split(" ")[1] if " " in request_line else request_line] += 1
     return found
 
 
 def add_application_log(found: Threats, lines: Iterable[bytes], spec: Security) -> None:
-    """'authentication failed for user=X from IP' lines: which accounts are tried, from how many clients."""
+    """Failed logins the application logs (the target's patterns, each naming `user` and `client`): which
+    accounts are tried, from how many clients; and from which clients, where the access log cannot tell."""
     trusted = set(spec.trusted_clients)
+    patterns = [re.compile(p.encode()) for p in spec.failed_login_patterns]
     for line in lines:
-        match = FAILED_AUTH.search(line)
-        if match and match["client"].decode() not in trusted:
-            found.accounts[match["user"].decode(errors="replace")].add(match["client"].decode())
+        match = next((m for pattern in patterns if (m := pattern.search(line))), None)
+        if match and match["client"].decode(errors="replace") not in trusted:
+            found.accounts[match["user"].decode(errors="replace")].add(match["client"].decode(errors="replace"))

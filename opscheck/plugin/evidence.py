@@ -10,9 +10,8 @@ from collections.abc import Generator
 
 import pytest
 
-from opscheck.judge.logformats import access_time, app_time
+from opscheck.plugin.logs import log_file
 from opscheck.plugin.target import loaded_target
-from opscheck.probes.logs import LogFile
 
 TAIL_LINES = 15
 
@@ -25,12 +24,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     target = loaded_target(item.config)
     if not report.failed or mark is None or target is None:
         return report
-    declared = target.spec.logs.declared()
     for name in mark.args:
-        path = declared.get(name)
-        if path is None:
+        log = log_file(target.spec.logs, name, target.spec.zone())
+        if log is None:
             continue
-        log = LogFile(name, path, access_time if name == "access" else app_time(target.spec.zone()))
+        path = log.path
         text = "\n".join(log.tail(TAIL_LINES)) or "(empty or unreadable)"
         for secret in target.secret_values():
             text = text.replace(secret, "***")

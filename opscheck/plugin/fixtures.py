@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from opscheck.judge.logformats import access_time, app_time
+from opscheck.plugin.logs import Logs
 from opscheck.plugin.reports import run_dir
 from opscheck.plugin.target import required_target
 from opscheck.probes.backups import BackupSet, BackupStore
 from opscheck.probes.cache import Cache
 from opscheck.probes.http import HttpProbe
-from opscheck.probes.logs import LogFile
 from opscheck.probes.metrics import MetricsSource
 from opscheck.probes.postgres import Database
 from opscheck.record.suite_history import Period, runs
@@ -70,7 +69,7 @@ def backups(target: LoadedTarget) -> BackupStore:
     spec = target.spec.backups
     if spec is None:
         pytest.skip("the target declares no backups ([backups] absent)")
-    return BackupStore(spec.root)
+    return BackupStore(spec, target.spec.zone())
 
 
 @pytest.fixture(scope="session")
@@ -145,20 +144,6 @@ def maintenance_window(target: LoadedTarget, request: pytest.FixtureRequest) -> 
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-class Logs:
-    """The target's declared logs; asking for one the target does not declare skips the check, saying so."""
-
-    def __init__(self, target: LoadedTarget) -> None:
-        self.spec = target.spec.logs
-        self.zone = target.spec.zone()
-
-    def file(self, name: str) -> LogFile:
-        path = self.spec.declared().get(name)
-        if path is None:
-            pytest.skip(f"the target declares no {name} log ([logs] {name})")
-        return LogFile(name, path, access_time if name == "access" else app_time(self.zone))
 
 
 @pytest.fixture(scope="session")

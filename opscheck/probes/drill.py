@@ -9,11 +9,14 @@ and always drops what it made.
 from __future__ import annotations
 
 import functools
+import gzip
 import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +27,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from opscheck.errors import OpscheckError, ProbeError
-from opscheck.probes import backup_figures
+from opscheck.probes import backup_figures, dumps
 from opscheck.probes.backups import BackupSet
 from opscheck.probes.postgres import describe_error
 from opscheck.target.postgres import Drill
@@ -94,15 +97,18 @@ class ScratchServer:
         except psycopg.Error as exc:
             raise ProbeError("drill scratch server", self.address, describe_error(exc, self._password)) from None
 
-    def run_tool(self, command: list[str], dbname: str) -> subprocess.CompletedProcess[str]:
-        """A client tool against `dbname`; the password travels in the environment, never on a command line."""
+    def run_tool(self, command: list[str], dbname: str, stdin: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """A client tool against `dbname`; the password travels in the environment, never on a command line.
+        `stdin`: a gzipped dump streamed into the tool's input as it is decompressed (never whole in memory)."""
         env = {**os.environ, "PGHOST": self.spec.host, "PGPORT": str(self.spec.port), "PGUSER": self.spec.user,
                "PGDATABASE": dbname, "PGSSLMODE": self.spec.sslmode, "PGCONNECT_TIMEOUT": "10"}  # fmt: skip
         if self._password:
             env["PGPASSWORD"] = self._password
+        timeout = self.spec.timeout_minutes * 60
         try:
-            return subprocess.run(command, env=env, capture_output=True, text=True,
-                                  timeout=self.spec.timeout_minutes * 60)  # fmt: skip
+            if stdin is None:
+                return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+            return _piped(command, env, stdin, timeout)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(command, 124, "", f"gave up after {self.spec.timeout_minutes:g} min")
 
@@ -137,6 +143,31 @@ def run(spec: Drill, password: str | None, backup: BackupSet) -> DrillOutcome:
     return outcome
 
 
+def _piped(command: list[str], env: dict[str, str], dump: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `command` with the gzipped `dump` decompressed into its input, block by block, within `timeout`."""
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, gzip.open(dump, "rb") as source:
+        tool = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err)
+        assert tool.stdin is not None
+        try:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                if time.monotonic() > deadline:
+                    tool.kill()
+                    raise subprocess.TimeoutExpired(command, timeout)
+                tool.stdin.write(block)
+            tool.stdin.close()
+        except BrokenPipeError:  # the tool stopped reading: it failed, and says why on stderr
+            pass
+        except (OSError, EOFError, zlib.error) as exc:
+            tool.kill()
+            err.write(f"the dump cannot be decompressed: {exc}".encode())
+        returncode = tool.wait(max(1.0, deadline - time.monotonic()))
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(command, returncode, out.read().decode(errors="replace"),
+                                           err.read().decode(errors="replace"))  # fmt: skip
+
+
 def drop_scratch(admin: psycopg.Connection, name: str) -> None:
     """Drop a scratch database. Plainly first: that waits out an autovacuum worker on it, which WITH (FORCE)
     would have to terminate, and a role that is not a superuser may not (InsufficientPrivilege). FORCE only
@@ -149,13 +180,16 @@ def drop_scratch(admin: psycopg.Connection, name: str) -> None:
 
 
 def _restore(server: ScratchServer, tools: dict[str, str], dump: Path, outcome: DrillOutcome) -> None:
-    if dump.suffix == ".sql":  # plain format, as the manual's daily_backup.sh writes it
+    form = dumps.dump_format(str(dump))
+    if form == "plain":  # as the manual's daily_backup.sh writes it
         command = [tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", str(dump)]
+    elif form == "plain-gzip":
+        command = [tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"]
     else:  # custom or directory format
         command = [tools["pg_restore"], "--exit-on-error", "--no-owner", "--single-transaction",
                    "-d", outcome.database, str(dump)]  # fmt: skip
     started = time.monotonic()
-    result = server.run_tool(command, outcome.database)
+    result = server.run_tool(command, outcome.database, stdin=dump if form == "plain-gzip" else None)
     outcome.restore_s = time.monotonic() - started
     if result.returncode != 0:
         outcome.restore_error = f"{Path(command[0]).name} exited {result.returncode}: {server.scrub(result.stderr)}"

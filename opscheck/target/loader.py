@@ -70,12 +70,14 @@ def describe_validation_error(exc: ValidationError) -> str:
     elif first["type"] == "missing":
         message = "required key is missing"
     else:
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")
         given = first.get("input")
         # Echo what was given, except a string that may carry credentials (a URL's user:password@).
         if given is not None and not isinstance(given, dict | list) and "@" not in str(given):
             message += f" (got {given!r})"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    if not first["loc"] and first["type"] == "value_error":  # a check of the whole file names its own key
+        return f"{message}{more}"
     return f"{key}: {message}{more}"
 
 

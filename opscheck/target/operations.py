@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from opscheck.target.base import Section
 
@@ -20,9 +21,41 @@ class Maintenance(Section):
 
 
 class Plans(Section):
-    """Plans are files named maintenance-YYYY-MM-DD.md (or .none when the day needs none)."""
+    """Where the plans are (D12, W8): globs under `dir`, with fields for the day or week they are for.
+
+    Fields: {date} (2026-12-05), {yyyymmdd}, {year}, {month}, {day} (two digits), {iso_year} and {iso_week}
+    (two digits) of the plan's day or week. Subfolders and several files a day are globs like any other:
+    "{year}/{month}/maintenance-{date}*.md".
+    """
 
     dir: Path
+    maintenance: list[str] = ["maintenance-{date}.md"]
+    no_maintenance: list[str] = ["maintenance-{date}.none"]  # the day needs none, on record
+    deploy: list[str] = ["deploy-{iso_year}-W{iso_week}.md"]
+    no_deploy: list[str] = ["deploy-{iso_year}-W{iso_week}.none"]
+    reviewed: str = r"(?im)^reviewed-by:[ \t]*\S"  # what a reviewed deploy plan holds (a regular expression)
+
+    @field_validator("maintenance", "no_maintenance", "deploy", "no_deploy")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                pattern.format(**PLAN_FIELDS)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"{pattern!r}: unknown field {exc} (fields: {', '.join(PLAN_FIELDS)})") from None
+        return value
+
+    @field_validator("reviewed")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+PLAN_FIELDS = dict.fromkeys(("date", "yyyymmdd", "year", "month", "day", "iso_year", "iso_week"), "")
 
 
 class Permissions(Section):

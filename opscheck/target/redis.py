@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -18,8 +18,15 @@ class Redis(Section):
     ttl_policy: dict[str, Annotated[int, Field(gt=0)]] = {"prediction:*": 300, "market:*": 60, "session:*": 3600}
     ttl_sample: Annotated[int, Field(ge=1, le=10_000)] = 200
     # The streaming engine's tick stream, and how old its newest entry may be.
-    stream: str | None = "ticks"
+    stream: str | Literal[False] = "ticks"  # false: the platform has no tick stream
     stream_max_age_s: Seconds = 10.0
+
+    @field_validator("stream")
+    @classmethod
+    def _stream_named(cls, value: str | bool) -> str | bool:
+        if value is True or value == "":
+            raise ValueError('name the stream (e.g. "ticks"), or write stream = false when there is none')
+        return value
 
     @field_validator("url")
     @classmethod

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from opscheck.target.base import Section
 
@@ -23,6 +24,11 @@ class Security(Section):
     failed_logins_per_client: Annotated[int, Field(ge=1)] = 10  # X3: brute force from one client
     failed_login_clients_per_account: Annotated[int, Field(ge=1)] = 5  # X3: one account tried from many clients
     login_path: str = "/api/auth/login"
+    # X3: failed logins in the application log, each pattern naming the account (user) and the client (client)
+    failed_login_patterns: list[str] = [
+        r"authentication failed for user=(?P<user>\S+) from (?P<client>\S+)",
+        r"login failed\W.*?user=(?P<user>[^\s,]+).*?ip=(?P<client>[^\s,]+)",
+    ]
     scanner_signatures: list[str] = SCANNER_SIGNATURES  # paths only attackers ask for (replaces the defaults)
     extra_scanner_signatures: list[str] = []  # added to them: the site's own give-aways
     # X4 / W2: schemathesis against the API's OpenAPI document, bounded
@@ -31,6 +37,18 @@ class Security(Section):
     scan_examples: Annotated[int, Field(ge=1, le=1000)] = 25  # per operation
     scan_timeout_s: Annotated[float, Field(gt=0, le=1800)] = 120.0
     protected: list[str] = []  # API paths that must refuse anonymous calls (401/403)
+
+    @field_validator("failed_login_patterns")
+    @classmethod
+    def _named(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                groups = re.compile(pattern).groupindex
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+            if not {"user", "client"} <= set(groups):
+                raise ValueError(f"{pattern!r} must name the groups user and client: (?P<user>…), (?P<client>…)")
+        return value
 
 
 class Dependencies(Section):

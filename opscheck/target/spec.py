@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from opscheck.target.backups import Backups
 from opscheck.target.base import Section
@@ -56,6 +56,15 @@ class Target(Section):
     thresholds: Thresholds = Thresholds()
     permissions: Permissions = Permissions()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_declared_absent(cls, raw: object) -> object:
+        """`enabled = false` in an optional section (or a component) declares that part absent: its checks skip,
+        saying so; `enabled = true` is the same as leaving the key out."""
+        if not isinstance(raw, dict):
+            return raw
+        return {**_absent(raw, cls, "")}
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -81,3 +90,23 @@ class Target(Section):
             ("load.login_password_env", self.load.login_password_env),
         ]
         return [(key, env) for key, env in named if env]
+
+
+def _absent(raw: dict, model: type[Section], prefix: str) -> dict:
+    """`raw` with every optional section that says `enabled = false` made None (components included)."""
+    out = dict(raw)
+    for key, value in raw.items():
+        field = model.model_fields.get(key)
+        if not isinstance(value, dict) or field is None:
+            continue
+        if "enabled" in value:
+            enabled = value["enabled"]
+            if not isinstance(enabled, bool):
+                raise ValueError(f"{prefix}{key}.enabled: must be true or false")
+            optional = type(None) in getattr(field.annotation, "__args__", ()) or field.default is None
+            if not enabled and not optional:
+                raise ValueError(f"{prefix}{key}.enabled: [{prefix}{key}] cannot be declared absent")
+            out[key] = None if not enabled else {k: v for k, v in value.items() if k != "enabled"}
+        elif key == "components":
+            out[key] = _absent(value, Components, "components.")
+    return out

@@ -44,3 +44,10 @@ def test_accounts_tried_from_many_clients_come_from_the_application_log():
     add_application_log(found, [f"2026-11-29 08:00:00,000 WARNING api authentication failed for user=admin from "
                                 f"192.0.2.{n}".encode() for n in range(6)], SPEC)  # fmt: skip
     assert found.accounts["admin"] == {f"192.0.2.{n}" for n in range(6)}
+
+
+def test_failed_logins_written_with_ip_are_seen_too():
+    found = from_access([], SPEC)
+    add_application_log(found, [b"[2026-11-29T09:00:00+09:00] WARN api.auth: login failed: user=root ip=192.0.2.9"],
+                        SPEC)  # fmt: skip
+    assert found.accounts["root"] == {"192.0.2.9"}
