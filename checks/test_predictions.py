@@ -10,30 +10,51 @@ import pytest
 
 from opscheck.errors import ProbeError
 from opscheck.judge.levels import Level, fail_at
+from opscheck.target.data import PREDICTION_COLUMNS
 
-ACCURACY = """
-SELECT count(*) FILTER (WHERE correct) AS right, count(*) AS total FROM predictions
-WHERE correct IS NOT NULL AND target_date > current_date - %s
-"""
+
+def _accuracy_from_service(target, http) -> tuple[float, str]:
+    """The platform's own figure (the manual's get_system_dashboard()['metrics']['accuracy']): a share or a percent."""
+    spec = target.spec.predictions
+    url = spec.accuracy_url if "://" in spec.accuracy_url else target.spec.components.api.base_url + spec.accuracy_url
+    try:
+        value = http.get(url, part="accuracy report").json()
+        for key in spec.accuracy_path.split("."):
+            value = value[key]
+        figure = float(value)
+    except (ProbeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        pytest.fail(f"could not read the accuracy at {url} ({spec.accuracy_path}): {exc}", pytrace=False)
+    return (100 * figure if figure <= 1 else figure), f"as {url} reports it ({spec.accuracy_path})"
+
+
+def _accuracy_from_outcomes(db, target) -> tuple[float, str]:
+    spec = target.spec.predictions
+    window = spec.accuracy_window_days
+    [row] = db.source("[predictions] source", spec.source, PREDICTION_COLUMNS,
+                      "WHERE correct IS NOT NULL AND target_date > current_date - %s", (window,),
+                      select="count(*) FILTER (WHERE correct) AS right, count(*) AS total")  # fmt: skip
+    right, total = row["right"], row["total"]
+    if total < spec.min_outcomes:
+        pytest.fail(
+            f"only {total} predictions with outcomes in the last {window} days "
+            f"(at least {spec.min_outcomes} needed to judge): is the outcome job running?",
+            pytrace=False,
+        )
+    return 100.0 * right / total, f"over the last {window} days ({right} of {total})"
 
 
 @pytest.mark.daily
 @pytest.mark.intraday
 @pytest.mark.checklist("D9")
 @pytest.mark.level("warning")
-def test_prediction_accuracy_holds(db, target, thresholds):
-    window = target.spec.predictions.accuracy_window_days
-    row = db.rows(ACCURACY, (window,))[0]
-    if row["total"] < target.spec.predictions.min_outcomes:
-        pytest.fail(
-            f"only {row['total']} predictions with outcomes in the last {window} days "
-            f"(at least {target.spec.predictions.min_outcomes} needed to judge): is the outcome job running?",
-            pytrace=False,
-        )
-    accuracy = 100.0 * row["right"] / row["total"]
+def test_prediction_accuracy_holds(db, target, thresholds, http):
+    if target.spec.predictions.accuracy_url:
+        accuracy, over = _accuracy_from_service(target, http)
+    else:
+        accuracy, over = _accuracy_from_outcomes(db, target)
     normal, alarm = thresholds.accuracy_normal_percent, thresholds.accuracy_alarm_percent
     floor = normal - target.spec.predictions.accuracy_margin_percent
-    found = f"accuracy over the last {window} days is {accuracy:.1f} % ({row['right']} of {row['total']})"
+    found = f"accuracy {over} is {accuracy:.1f} %"
     remedy = "Manual: check the training data and data quality (T4), then retrain (engine.retrain_models())"
     if accuracy <= alarm:
         fail_at(Level.ERROR, f"{found}, at or below the {alarm:g} % alarm (normal {normal:g} %). {remedy}")

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from opscheck.judge.logstats import traffic
+from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 
 HOUR = 3600.0
 
@@ -69,13 +70,16 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
 def test_daily_statistics_report_is_produced(logs, db, artifacts, target, measured):
     """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
     day = traffic(logs.file("access").lines(since=time.time() - 24 * HOUR), logs.access_form)
-    database = db.rows(
-        "SELECT (SELECT count(*) FROM predictions WHERE made_at > now() - interval '24 hours') AS predictions_made,"
-        " (SELECT round(100.0 * avg(correct::int), 1) FROM predictions WHERE correct IS NOT NULL"
-        "   AND target_date > current_date - 7) AS accuracy_percent,"
-        " (SELECT string_agg(job || ' ' || status, ', ' ORDER BY job) FROM (SELECT DISTINCT ON (job) job, status"
-        "   FROM batch_runs ORDER BY job, started_at DESC) AS latest) AS batch"
-    )[0]
+    batch, predictions = target.spec.batch, target.spec.predictions
+    [made] = db.source("[predictions] source", predictions.source, PREDICTION_COLUMNS,
+                       "WHERE made_at > now() - interval '24 hours'", select="count(*) AS n")  # fmt: skip
+    [accuracy] = db.source("[predictions] source", predictions.source, PREDICTION_COLUMNS,
+                           "WHERE correct IS NOT NULL AND target_date > current_date - 7",
+                           select="round(100.0 * avg(correct::int), 1) AS percent")  # fmt: skip
+    latest = db.source("[batch] source", batch.source, BATCH_COLUMNS, "ORDER BY job, started_at DESC",
+                       select="DISTINCT ON (job) job, status")  # fmt: skip
+    database = {"predictions_made": made["n"], "accuracy_percent": accuracy["percent"],
+                "batch": ", ".join(f"{r['job']} {r['status']}" for r in latest) or None}  # fmt: skip
     figures = {
         "requests": day.requests,
         "server_errors": day.server_errors,

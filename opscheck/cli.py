@@ -10,10 +10,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from opscheck.catalogue import catalogue
-from opscheck.errors import OpscheckError
+from opscheck.errors import OpscheckError, ProbeError
+from opscheck.probes.postgres import Database
 from opscheck.record import audit
 from opscheck.target.components import COMPONENT_TITLES
-from opscheck.target.loader import load_target
+from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
+from opscheck.target.loader import LoadedTarget, load_target
 
 COMMAND_GROUP = "opscheck.commands"
 
@@ -28,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     targets = commands.add_parser("targets", help="target files").add_subparsers(dest="action", required=True)
     check = targets.add_parser("check", help="validate a target file without running any check")
     check.add_argument("file", type=Path)
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="also run every declared database source with LIMIT 0, read-only, and name what is missing",
+    )
     trail = commands.add_parser("audit", help="the audit trail of runs").add_subparsers(dest="action", required=True)
     for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs"),
                          ("prune", "remove old run folders, recording it in the chain")):  # fmt: skip
@@ -51,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
-        return _targets_check(args.file)
+        return _targets_check(args.file, args.connect)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
         return 2
@@ -106,7 +113,7 @@ def _audit_list(reports: Path) -> int:
     return 0
 
 
-def _targets_check(path: Path) -> int:
+def _targets_check(path: Path, connect: bool = False) -> int:
     target = load_target(path)
     spec = target.spec
     present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
@@ -115,7 +122,40 @@ def _targets_check(path: Path) -> int:
     print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
     print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
           f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
-    return 0
+    return _check_sources(target) if connect else 0
+
+
+def _check_sources(target: LoadedTarget) -> int:
+    """Every query the target declares, asked for its columns only: a missing table or column, one line each."""
+    spec = target.spec
+    if spec.postgres is None:
+        print("  sources: none to check (no [postgres])")
+        return 0
+    sources = [("[batch] source", spec.batch.source, BATCH_COLUMNS)]
+    if not spec.predictions.accuracy_url:
+        sources.append(("[predictions] source", spec.predictions.source, PREDICTION_COLUMNS))
+    sources += [(f"[[integrity.rules]] {r.name}", r.sql, ()) for r in spec.integrity.rules]
+    db = Database(spec.postgres, target.secret(spec.postgres.password_env))
+    failed = 0
+    try:
+        for what, sql, wanted in sources:
+            try:
+                names = db.columns_of(what, sql)
+            except ProbeError as exc:
+                print(f"  FAIL {what}: {exc.cause}")
+                failed += 1
+                if exc.part == Database.part:  # the server itself cannot be reached: nothing more to ask
+                    break
+                continue
+            missing = [c for c in wanted if c not in names]
+            if missing:
+                print(f"  FAIL {what}: returns no column {', '.join(missing)} (it returns {', '.join(names)})")
+                failed += 1
+            else:
+                print(f"  ok   {what}: {', '.join(names)}")
+    finally:
+        db.close()
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

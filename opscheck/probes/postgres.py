@@ -56,18 +56,54 @@ class Database:
         return self._conn
 
     def rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return self._run(sql, params)[0]
+
+    def _run(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = (), what: str | None = None
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The rows and the column names; any failure a ProbeError naming `what` was asked (a declared source)."""
         conn = self._connect()
+        part = f"{self.part} ({what})" if what else self.part
         try:
             with conn.cursor() as cur:
                 cur.execute(sql, params)  # type: ignore[arg-type]
-                return cur.fetchall()
+                return cur.fetchall(), [c.name for c in cur.description or ()]
         except psycopg.errors.QueryCanceled:
             raise ProbeError(
-                self.part, self.address, f"query exceeded statement_timeout ({self.spec.statement_timeout_ms} ms)"
+                part, self.address, f"query exceeded statement_timeout ({self.spec.statement_timeout_ms} ms)"
             ) from None
         except psycopg.OperationalError as exc:
             self._conn = None
-            raise ProbeError(self.part, self.address, describe_error(exc, self._password)) from None
+            raise ProbeError(part, self.address, describe_error(exc, self._password)) from None
+        except psycopg.Error as exc:  # a table or column the query names is not there: say which, not a traceback
+            first = describe_error(exc, self._password).split(" LINE ")[0]
+            raise ProbeError(part, self.address, first) from None
+
+    def source(
+        self,
+        what: str,
+        sql: str,
+        columns: tuple[str, ...],
+        tail: str = "",
+        params: tuple[Any, ...] = (),
+        select: str = "*",
+    ) -> list[dict[str, Any]]:
+        """Rows of a declared source (a read-only query returning named columns), filtered by `tail` (WHERE …
+        ORDER BY … LIMIT …, over the source's own column names) or summed up by `select`; a missing column is
+        named, with the source."""
+        found, names = self._run(f"SELECT {select} FROM ({sql.replace('%', '%%')}) AS source {tail}", params, what)
+        missing = [c for c in columns if c not in names] if select == "*" else []
+        if missing:
+            raise ProbeError(
+                f"{self.part} ({what})", self.address,
+                f"the query returns no column {', '.join(missing)} (it returns {', '.join(names) or 'nothing'}); "
+                "name them in its SELECT (… AS " + missing[0] + ")",
+            )  # fmt: skip
+        return found
+
+    def columns_of(self, what: str, sql: str) -> list[str]:
+        """The column names a declared query returns, asked with LIMIT 0 (nothing is read)."""
+        return self._run(f"SELECT * FROM ({sql.replace('%', '%%')}) AS source LIMIT 0", (), what)[1]
 
     def value(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         rows = self.rows(sql, params)
