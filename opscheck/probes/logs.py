@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -149,6 +150,32 @@ class LogFile:
         except OSError as exc:
             raise ProbeError(f"{self.name} log", str(self.path), exc.strerror or str(exc)) from None
         return next((s for s in reversed(stamps) if s is not None), None)
+
+    def oldest_time(self) -> float | None:
+        """The stamp of the first stamped line of the oldest file still kept (a rotation, gzipped or not): how far
+        back the log reaches. None where no file of it holds a stamped line near its start."""
+        for file in family(self.path):
+            try:
+                with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
+                    head = handle.read(65536)
+            except (OSError, EOFError) as exc:
+                raise ProbeError(f"{self.name} log", str(file), getattr(exc, "strerror", None) or str(exc)) from None
+            stamps = (self.time_of(line) for line in head.splitlines())
+            first = next((s for s in stamps if s is not None), None)
+            if first is not None:
+                return first
+        return None
+
+    def covers(self, since: float) -> str | None:
+        """Why the log cannot tell what happened from `since` on (it begins later, or holds nothing), or None."""
+        oldest = self.oldest_time()
+        if oldest is None:
+            return f"the {self.name} log {self.path} holds no time-stamped line"
+        if oldest > since + 60:  # a minute's grace: a log rotated at the window's edge still covers it
+            began = datetime.fromtimestamp(oldest, UTC).isoformat(timespec="minutes")
+            wanted = datetime.fromtimestamp(since, UTC).isoformat(timespec="minutes")
+            return f"the {self.name} log {self.path} (with its rotations) begins at {began}, after {wanted}"
+        return None
 
     def tail(self, count: int) -> list[str]:
         try:
