@@ -5,12 +5,13 @@ cut short, not matching its checksums) is a データ損失リスク: CRITICAL.
 """
 
 import re
-import shlex
 from datetime import UTC, datetime
 
 import pytest
 
+from opscheck.judge.schedules import same_schedule
 from opscheck.plugin.parameters import on_hosts_with_role
+from opscheck.probes import schedules
 from opscheck.probes.backups import KINDS, BackupStore, copy_differences
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]
@@ -138,38 +139,22 @@ def test_dump_tool_is_not_older_than_the_server(backups, db):
     )
 
 
-CRON_MACROS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0"}
-
-
-def _schedule(line: str) -> tuple[str, str] | None:
-    """(schedule, command) of a crontab line, macros spelled out and Sunday as 0; None for anything else."""
-    fields = line.split()
-    if not fields or fields[0].startswith("#") or "=" in fields[0]:
-        return None
-    if fields[0] in CRON_MACROS:
-        return CRON_MACROS[fields[0]], " ".join(fields[1:])
-    if len(fields) < 6:
-        return None
-    minute, hour, day, month, weekday = fields[:5]
-    return " ".join([minute, hour, day, month, "0" if weekday == "7" else weekday]), " ".join(fields[5:])
-
-
 @on_hosts_with_role("backup")
 @pytest.mark.weekly
 @pytest.mark.checklist("B1")
 @pytest.mark.level("error")
 @pytest.mark.parametrize("kind", KINDS)
 def test_backup_job_is_scheduled(host, host_spec, target, kind):
+    """The kind's job fires when the manual says, however its schedule is spelled and wherever it is kept."""
     spec = target.spec.backups
     if spec is None:
         pytest.skip("the target declares no backups ([backups] absent)")
-    source = f"cat {shlex.quote(str(spec.crontab))}" if spec.crontab else "crontab -l"
-    listed = host.run(source)
-    assert listed.rc == 0, f"cannot read the cron entries on {host_spec.name} ({source}): {listed.stderr.strip()}"
-    entries = [e for e in map(_schedule, listed.stdout.splitlines()) if e and spec.jobs[kind] in e[1]]
+    found = schedules.entries(host, host_spec.name, spec.crontab, spec.cron_files, spec.timers)
+    jobs = [e for e in found if spec.jobs[kind] in e.command]
+    start = datetime.now(target.spec.zone())
     wanted = spec.schedules[kind]
-    assert any(schedule == wanted for schedule, _ in entries), (
-        f"on {host_spec.name}, no cron entry runs the {kind} backup ({spec.jobs[kind]!r}) at {wanted!r}"
-        + (f"; found it at {', '.join(repr(s) for s, _ in entries)}" if entries else "")
-        + f". Manual (B1): `{cron_line(spec, kind)}` in the backup host's crontab ({source})"
+    assert any(same_schedule(e, wanted, start) for e in jobs), (
+        f"on {host_spec.name}, nothing runs the {kind} backup ({spec.jobs[kind]!r}) when {wanted!r} fires"
+        + (f"; found it at {', '.join(f'{e.schedule!r} ({e.source})' for e in jobs)}" if jobs else "")
+        + f". Manual (B1): `{cron_line(spec, kind)}` in the backup host's crontab"
     )

@@ -62,9 +62,13 @@ class Backups(Section):
     min_size_ratio: Annotated[float, Field(gt=0, le=1)] = 0.8
     # R2: the folder the config archive's paths are relative to, on the hosts with role "api".
     config_root: Path | None = None
-    # B1: where the backup host's cron entries are (default: `crontab -l` there), each kind's command (a
-    # substring of it) and its schedule (the manual's: hourly, daily 03:00, weekly Sunday 04:00).
+    # B1: where the backup host schedules its jobs: its crontab (a file, or `crontab -l` there), cron.d-style files
+    # (with a user field; a folder means every file in it) and systemd timer units (with their .service beside
+    # them); each kind's command (a substring of it) and its schedule, compared by when it fires over a week
+    # (the manual's: hourly, daily 03:00, weekly Sunday 04:00).
     crontab: Path | None = None
+    cron_files: list[Path] = [Path("/etc/crontab"), Path("/etc/cron.d")]
+    timers: list[Path] = []
     jobs: dict[Kind, str] = {
         "hourly": "hourly_backup.sh",
         "daily": "daily_backup.sh",
