@@ -1,0 +1,330 @@
+"""Faults of the database: its contents (batch runs, prices, predictions), its connections, and what
+the weekly database review looks at (indexes, bloat, retention, statements, wraparound, cache)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+
+from sandbox import postgres
+from sandbox.active import remember
+from sandbox.errors import SandboxError
+from sandbox.faults.base import BATCH, CRITICAL, ERROR, PERF, PG, RESTORE, WARNING, Fault, _stop_fault_process
+from sandbox.state import Sandbox, State, is_ours, spawn
+
+RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
+HOT_INDEX = "idx_stock_prices_symbol_date"
+HELD_CONNECTIONS = 38
+# What a purge job does after its DELETE, so the fault leaves old data gone, not dead tuples behind.
+PURGE_JOB_VACUUM = ("SELECT pg_stat_force_next_flush()", "VACUUM ANALYZE stock_prices")
+STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second late
+IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction_s
+DB_HEALTH = "checks/test_database_health.py"
+WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
+CACHE_READS = 200  # full reads of stock_prices (about 100 blocks each) after the statistics reset
+FAULT_SCHEMA = "opscheck_faults"
+
+
+# --- contents: a copy kept, then changed -------------------------------------------------------
+
+
+def _superuser(state: State) -> psycopg.Connection:
+    return psycopg.connect(
+        postgres.superuser_conninfo(Path(state.pg_dir), state.ports["postgres"], "miraikakaku"), autocommit=True
+    )
+
+
+def _sql(table: str, *statements: str) -> Callable[[Sandbox, State], None]:
+    """Change `table` with `statements`, keeping a copy of it first so heal can put it back as it was."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {FAULT_SCHEMA}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {FAULT_SCHEMA}.{table} AS TABLE {table}")
+            for statement in statements:
+                conn.execute(statement)
+
+    return inject
+
+
+def _restore_tables(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        kept = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (FAULT_SCHEMA,)
+        ).fetchall()
+        for (table,) in kept:
+            conn.execute(f"TRUNCATE {table}")
+            conn.execute(f"INSERT INTO {table} SELECT * FROM {FAULT_SCHEMA}.{table}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
+        postgres.vacuum_analyze(conn)
+
+
+def _latest_run(job: str) -> str:
+    return f"(SELECT id FROM batch_runs WHERE job = '{job}' ORDER BY started_at DESC LIMIT 1)"
+
+
+def _one_row(symbol: str, nth_latest: int) -> str:
+    return f"(SELECT id FROM stock_prices WHERE symbol = '{symbol}' ORDER BY date DESC OFFSET {nth_latest} LIMIT 1)"
+
+
+def _accuracy(percent: int) -> Callable[[Sandbox, State], None]:
+    """Make exactly `percent` % of the last week's realised predictions right."""
+    window = "correct IS NOT NULL AND target_date > current_date - 7"
+    return _sql(
+        "predictions",
+        f"UPDATE predictions p SET correct = ranked.rn <= round(ranked.n * {percent} / 100.0) FROM "
+        f"(SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS n FROM predictions WHERE {window})"
+        " AS ranked WHERE p.id = ranked.id",
+    )
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[Sandbox, State], None]:
+    """A helper process holds `count` sessions open: idle, or idle inside a transaction it never ends."""
+
+    def inject(sandbox: Sandbox, state: State) -> None:
+        command = [sys.executable, "-m", "sandbox.faults", "hold", str(sandbox.root), str(count),
+                   str(in_transaction)]  # fmt: skip
+        env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
+        pid = spawn(command, sandbox.run_logs / "fault-hold.out", env=env)
+        remember(sandbox, fault, {"pid": pid})
+        deadline = time.monotonic() + 40
+        while not (sandbox.run_logs / "held").exists():
+            if time.monotonic() > deadline or not is_ours(pid, str(sandbox.root)):
+                said = (sandbox.run_logs / "fault-hold.out").read_text().strip().splitlines()[-3:]
+                alive = "still running" if is_ours(pid, str(sandbox.root)) else "gone"
+                said_text = " | ".join(said) or "said nothing"
+                raise SandboxError(f"could not hold connections (helper {alive}): {said_text}")
+            time.sleep(0.05)
+        if in_transaction:
+            time.sleep(IDLE_IN_TRANSACTION_S + 1)  # long enough to break the sandbox target's limit
+
+    return inject
+
+
+def hold(root: str, count: int, in_transaction: bool) -> None:
+    """The helper process of the connection faults: open `count` sessions and keep them (in a transaction)."""
+    sandbox = Sandbox(Path(root))
+    state = sandbox.read_state()
+    assert state is not None
+    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+    conns = []
+    for number in range(1, count + 1):
+        conns.append(
+            psycopg.connect(
+                host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
+                password=password, application_name="leaky-batch-job", connect_timeout=5,
+            )
+        )  # fmt: skip
+        if in_transaction:
+            conns[-1].execute("SELECT count(*) FROM stock_prices")  # opens the transaction; never committed
+        print(f"holding {number} connection(s)", flush=True)
+    (sandbox.run_logs / "held").touch()
+    while conns:
+        time.sleep(60)
+
+
+def _lower_max_connections(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET max_connections = 12")
+    postgres.restart(Path(state.pg_dir))
+
+
+def _reset_max_connections(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM RESET max_connections")
+    postgres.restart(Path(state.pg_dir))
+
+
+# --- what the weekly database review looks at --------------------------------------------------
+
+
+def _invalidate_index(valid: bool) -> Callable[[Sandbox, State], None]:
+    """What an interrupted REINDEX CONCURRENTLY (or a restore stopped mid-way) leaves: an index marked invalid."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            conn.execute(f"UPDATE pg_index SET indisvalid = {valid} WHERE indexrelid = %s::regclass", (HOT_INDEX,))
+
+    return change
+
+
+def _bloat(on: bool) -> Callable[[Sandbox, State], None]:
+    """Autovacuum switched off on stock_prices and every row rewritten: dead tuples, stale statistics."""
+
+    def change(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            if on:
+                conn.execute("ALTER TABLE stock_prices SET (autovacuum_enabled = false)")
+                conn.execute("UPDATE stock_prices SET volume = volume")
+            else:
+                conn.execute("ALTER TABLE stock_prices RESET (autovacuum_enabled)")
+                postgres.vacuum_analyze(conn, "stock_prices")
+        time.sleep(STATS_FLUSH_S)
+
+    return change
+
+
+def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
+    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+    with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
+                         password=password, autocommit=True) as conn:  # fmt: skip
+        for _ in range(6):
+            conn.execute("SELECT pg_sleep(0.6)")
+
+
+def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
+    with _superuser(state) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def _age_transaction_ids(sandbox: Sandbox, state: State) -> None:
+    """Autovacuum off for good and 1.2 billion transactions since: no database frozen, 56 % to wraparound."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET autovacuum = off")
+        conn.execute("ALTER SYSTEM SET autovacuum_freeze_max_age = 2000000000")  # no forced freeze races the check
+    postgres.advance_transaction_ids(Path(state.pg_dir), WRAPAROUND_AGE)
+
+
+def _freeze_every_database(sandbox: Sandbox, state: State) -> None:
+    """The manual's fix: VACUUM (FREEZE) every database, template0 included, then autovacuum back on."""
+    with _superuser(state) as conn:
+        databases = [row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()]
+        conn.execute("ALTER DATABASE template0 ALLOW_CONNECTIONS true")
+        try:
+            for name in databases:
+                with psycopg.connect(postgres.superuser_conninfo(Path(state.pg_dir), state.ports["postgres"], name),
+                                     autocommit=True) as each:  # fmt: skip
+                    each.execute("VACUUM (FREEZE)")
+        finally:
+            conn.execute("ALTER DATABASE template0 ALLOW_CONNECTIONS false")
+        conn.execute("ALTER SYSTEM RESET autovacuum")
+        conn.execute("ALTER SYSTEM RESET autovacuum_freeze_max_age")
+    postgres.restart(Path(state.pg_dir))
+
+
+def _starve_cache(sandbox: Sandbox, state: State) -> None:
+    """shared_buffers cut to its 128 kB minimum by a bad edit; after the restart, a day's reads from disk."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM SET shared_buffers = '128kB'")
+    postgres.restart(Path(state.pg_dir))
+    _read_prices(state, repeat=CACHE_READS)
+
+
+def _feed_cache(sandbox: Sandbox, state: State) -> None:
+    """shared_buffers back and the cache warmed, then the statistics reset so the ratio measures the new setting."""
+    with _superuser(state) as conn:
+        conn.execute("ALTER SYSTEM RESET shared_buffers")
+    postgres.restart(Path(state.pg_dir))
+    _read_prices(state, repeat=1)  # into the cache, then counted afresh
+    _read_prices(state, repeat=CACHE_READS)
+
+
+def _read_prices(state: State, repeat: int) -> None:
+    with _superuser(state) as conn:
+        conn.execute("SELECT pg_stat_reset()")
+        for _ in range(repeat):
+            conn.execute("SELECT count(*) FROM stock_prices")
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+FAULTS: list[Fault] = [
+    Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
+          {f"{PG}::test_postgres_connections_under_limit": WARNING},
+          _hold("pg-connections-exhausted", HELD_CONNECTIONS), _stop_fault_process),
+    Fault("batch-failed", "last night's ingest job failed", ("D2",),
+          {f"{BATCH}::test_last_nightly_run_succeeded[ingest]": ERROR},
+          _sql("batch_runs", "UPDATE batch_runs SET status = 'failed', message = 'feed timed out after 3 retries'"
+               f" WHERE id = {_latest_run('ingest')}"), _restore_tables),
+    Fault("batch-late", "last night's predict job finished at 07:00, after the 06:00 deadline", ("D2",),
+          {f"{BATCH}::test_last_nightly_run_finished_before_the_deadline[predict]": WARNING},
+          _sql("batch_runs", "UPDATE batch_runs SET finished_at = date_trunc('day', started_at) + interval '7 h'"
+               f" WHERE id = {_latest_run('predict')}"), _restore_tables),
+    Fault("batch-zero-rows", "last night's ingest 'succeeded' with 0 rows", ("D2",),
+          {f"{BATCH}::test_last_nightly_run_processed_a_plausible_row_count[ingest]": ERROR},
+          _sql("batch_runs", f"UPDATE batch_runs SET rows_processed = 0 WHERE id = {_latest_run('ingest')}"),
+          _restore_tables),
+    Fault("batch-stopped", "the nightly batch has not run for two nights", ("D2", "T4"),
+          {f"{BATCH}::test_last_nightly_run_succeeded[*]": ERROR,
+           "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
+          _sql("batch_runs", "DELETE FROM batch_runs WHERE started_at > now() - interval '2 days'"),
+          _restore_tables),
+    Fault("duplicate-rows", "one day of AAPL stored twice", ("D4",),
+          {f"{RULE}[duplicate_rows]": ERROR},
+          _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume) SELECT "
+               f"symbol, date, open, high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"),
+          _restore_tables),
+    Fault("impossible-price", "a day of MSFT whose high is below its low", ("D4",),
+          {f"{RULE}[ohlc_consistent]": ERROR},
+          _sql("stock_prices", f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"),
+          _restore_tables),
+    Fault("negative-price", "a day of NVDA with a negative close", ("D4",),
+          {f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
+           f"{RULE}[no_implausible_jumps]": WARNING},
+          _sql("stock_prices", f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"),
+          _restore_tables),
+    Fault("stale-symbol", "TSLA's last three days never arrived", ("D4",),
+          {f"{RULE}[symbols_up_to_date]": ERROR},
+          _sql("stock_prices", "DELETE FROM stock_prices WHERE id IN (SELECT id FROM stock_prices"
+               " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables),
+    Fault("price-gap", "a day missing in the middle of GOOGL's history", ("D4",),
+          {f"{RULE}[no_missing_trading_days]": ERROR},
+          _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables),
+    Fault("price-jump", "one day of META's close and high tripled", ("D4",),
+          {f"{RULE}[no_implausible_jumps]": WARNING},
+          _sql("stock_prices", f"UPDATE stock_prices SET close = close * 3, high = high * 3"
+               f" WHERE id = {_one_row('META', 15)}"), _restore_tables),
+    Fault("symbol-vanished", "every row of JPM deleted", ("D4",),
+          {"checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup": CRITICAL},
+          _sql("stock_prices", "DELETE FROM stock_prices WHERE symbol = 'JPM'"), _restore_tables),
+    Fault("accuracy-62", "the last week's predictions 62 % right", ("D9",),
+          {"checks/test_predictions.py::test_prediction_accuracy_holds": WARNING}, _accuracy(62),
+          _restore_tables),
+    Fault("accuracy-55", "the last week's predictions 55 % right", ("D9",),
+          {"checks/test_predictions.py::test_prediction_accuracy_holds": ERROR}, _accuracy(55), _restore_tables),
+    Fault("pg-max-connections-lowered", "PostgreSQL restarted with max_connections = 12", ("P6",),
+          {f"{PERF}::test_application_pool_fits_under_max_connections": WARNING},
+          _lower_max_connections, _reset_max_connections),
+    Fault("restore-lost-days", "the restore brought back stock_prices without its last week",
+          ("R1",), {}, _sql("stock_prices", "DELETE FROM stock_prices WHERE date >= (SELECT max(date) - 4"
+                                            " FROM stock_prices)"), _restore_tables,
+          also={"post_restore": {f"{RESTORE}::test_restored_database_holds_what_the_backup_held": CRITICAL,
+                                 f"{RESTORE}::test_newest_data_is_as_new_as_the_backup": CRITICAL}}),
+    Fault("index-invalid", f"{HOT_INDEX} marked invalid (a REINDEX CONCURRENTLY cut short)", ("R1", "P1"),
+          {}, _invalidate_index(False), _invalidate_index(True),
+          also={"post_restore": {f"{RESTORE}::test_no_index_is_invalid": ERROR},
+                "weekly": {f"{DB_HEALTH}::test_manual_index_is_present_and_valid": ERROR,
+                           f"{DB_HEALTH}::test_hot_query_is_served_by_an_index": WARNING}}),
+    Fault("autovacuum-off-bloat", "autovacuum off on stock_prices, then every row rewritten", ("P2", "P4"),
+          {}, _bloat(True), _bloat(False),
+          also={"weekly": {f"{DB_HEALTH}::test_table_statistics_are_fresh": WARNING,
+                           f"{DB_HEALTH}::test_dead_tuples_are_kept_down": WARNING}}),
+    Fault("rows-past-retention", "AAPL rows from three years ago (the purge never ran)", ("P3",),
+          {}, _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume)"
+                                   " SELECT symbol, date - 1095, open, high, low, close, volume FROM stock_prices"
+                                   " WHERE symbol = 'AAPL' ORDER BY date LIMIT 20"), _restore_tables,
+          also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": WARNING}}),
+    Fault("purge-too-eager", "every stock_prices row older than a year deleted", ("P3",),
+          {}, _sql("stock_prices", "DELETE FROM stock_prices WHERE date < current_date - 365",
+                   *PURGE_JOB_VACUUM), _restore_tables,
+          also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": ERROR}}),
+    Fault("slow-statement", "the application ran a 600 ms statement six times", ("W4",),
+          {}, _run_slow_statement, _reset_statement_stats,
+          also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
+    Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
+          {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
+          also={"weekly": {f"{DB_HEALTH}::test_no_session_idles_in_a_transaction_or_runs_too_long": WARNING}}),
+    Fault("xid-wraparound-near", "autovacuum off and 1.2 billion transactions since the last freeze", ("W4",),
+          {}, _age_transaction_ids, _freeze_every_database,
+          also={"weekly": {f"{DB_HEALTH}::test_no_database_nears_transaction_id_wraparound": WARNING}}),
+    Fault("cache-starved", "shared_buffers cut to 128 kB: reads go to disk", ("W4",),
+          {}, _starve_cache, _feed_cache,
+          also={"weekly": {f"{DB_HEALTH}::test_cache_hit_ratio_is_high": WARNING}}),
+]  # fmt: skip
