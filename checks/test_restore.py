@@ -34,6 +34,7 @@ def test_newest_data_is_as_new_as_the_backup(restored_figures, restored_from, me
     """No silent loss beyond the RPO: the newest trading day restored is the one the backup had."""
     recorded = backup_figures.recorded(restored_from)
     measured("newest_day", str(restored_figures["last_date"]))
+    assert "last_date" in recorded, f"backup {restored_from.name} says nothing of its newest day (no stock_prices data)"
     assert restored_figures["last_date"] and restored_figures["last_date"] >= recorded["last_date"], (
         f"the newest stock_prices day is {restored_figures['last_date']}, the backup {restored_from.name} had "
         f"{recorded['last_date']}: the days between are lost. Manual: restore stock_prices from that set again"

@@ -1,8 +1,9 @@
-"""The backup job, as the manual's daily_backup.sh, plus what a verifiable backup must record.
-
-A set is `<root>/<YYYYmmdd_HHMMSS>/` holding database_<ts>.sql (pg_dump, plain), config_<ts>.tar.gz,
-logs_<ts>.tar.gz, SHA256SUMS, and backup.json: kind, when it finished, and the database's
-figures at dump time. The set is then copied off-site (the manual's `aws s3 sync`).
+"""The backup job. In the default shape, the manual's daily_backup.sh plus what a verifiable backup records:
+a set is `<root>/<YYYYmmdd_HHMMSS>/` holding database_<ts>.sql (pg_dump, plain), config_<ts>.tar.gz,
+logs_<ts>.tar.gz, SHA256SUMS, and backup.json (kind, when it finished, the database's figures at dump time).
+In the manual shape, the manual's own scripts, run by bash, leave only what they write (sandbox/scripts):
+the daily plain dump with its two archives, the hourly dump gzipped, the weekly in pg_dump's custom format.
+Either way the set is then copied off-site (the manual's `aws s3 sync`; here a folder).
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import os
 import shutil
 import subprocess
 import tarfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
 
+from opscheck.judge.backup_kinds import Taken, kinds_by_schedule
 from opscheck.probes import backup_figures
 from sandbox import postgres
 from sandbox.errors import SandboxError
+from sandbox.shape import of
 from sandbox.state import Sandbox, State
 
 
@@ -46,6 +49,8 @@ def take_dump(sandbox: Sandbox, state: State, into: Path) -> dict:
 
 def run_job(sandbox: Sandbox, state: State, kind: str, now: datetime) -> Path:
     """One run of the scheduled job: dump now, lay out the set, copy it off-site."""
+    if of(state.shape).backup_job == "script":
+        return run_script(sandbox, state, kind, now)
     dump = sandbox.run_logs / f"dump-{os.getpid()}.sql"
     try:
         return write_set(sandbox, kind, now, dump, take_dump(sandbox, state, dump))
@@ -95,6 +100,92 @@ def dump_tool_version() -> str:
 
 
 def sets_of_kind(sandbox: Sandbox, kind: str) -> list[Path]:
-    """The local backup sets of `kind`, oldest first (by their folder's time stamp)."""
-    records = [(folder, folder / "backup.json") for folder in sorted(sandbox.backups_local.iterdir())]
-    return [f for f, r in records if r.is_file() and json.loads(r.read_text()).get("kind") == kind]
+    """The local backup sets of `kind`, oldest first (by their folder's time stamp): the record's kind, else the
+    kind whose schedule fired when the set was taken (as opscheck tells it)."""
+    folders = sorted(p for p in sandbox.backups_local.iterdir() if p.is_dir())
+    recorded = {f: json.loads((f / "backup.json").read_text()).get("kind") for f in folders
+                if (f / "backup.json").is_file()}  # fmt: skip
+    state = sandbox.read_state()
+    zone = of(state.shape if state else "default").zone
+    taken = []
+    for folder in folders:
+        try:
+            stamp = datetime.strptime(folder.name, "%Y%m%d_%H%M%S").replace(tzinfo=zone)
+        except ValueError:
+            continue
+        taken.append(Taken(folder.name, stamp, sum(1 for _ in folder.glob("*_*"))))
+    told = kinds_by_schedule(taken, SCHEDULES, timedelta(minutes=30))
+    return [f for f in folders if recorded.get(f, told.get(f.name)) == kind]
+
+
+# --- the manual shape: the manual's own scripts -------------------------------------------------------------
+
+SCHEDULES = {"hourly": "0 * * * *", "daily": "0 3 * * *", "weekly": "0 4 * * 0"}
+SCRIPT_HEAD = """#!/bin/bash
+# {name} — as the operations manual writes it (バックアップスクリプト例), with this sandbox's paths.
+# Two additions the manual's text needs to run at all: `mkdir -p` (pg_dump cannot write into a folder
+# that does not exist), and --no-owner --no-comments so a role that is not a superuser can restore it.
+# The off-site copy is a folder here, where the manual runs `aws s3 sync`.
+set -e
+DATE=${{BACKUP_DATE:-$(date +%Y%m%d_%H%M%S)}}
+BACKUP_DIR="{root}/$DATE"
+mkdir -p "$BACKUP_DIR"
+"""
+DUMPS = {
+    "daily": "pg_dump -h 127.0.0.1 -p {port} -U miraikakaku --no-owner --no-comments miraikakaku > \\\n"
+    "  $BACKUP_DIR/database_$DATE.sql\n",
+    "hourly": "pg_dump -h 127.0.0.1 -p {port} -U miraikakaku --no-owner --no-comments miraikakaku | gzip > \\\n"
+    "  $BACKUP_DIR/database_$DATE.sql.gz\n",
+    "weekly": "pg_dump -Fc -h 127.0.0.1 -p {port} -U miraikakaku --no-owner --no-comments -f \\\n"
+    "  $BACKUP_DIR/database_$DATE.dump miraikakaku\n",
+}
+ARCHIVES = """
+# アプリケーション設定バックアップ
+tar -czf $BACKUP_DIR/config_$DATE.tar.gz -C {root_of_config} {config_name}
+
+# ログバックアップ
+tar -czf $BACKUP_DIR/logs_$DATE.tar.gz -C {root_of_logs} {logs_name}
+"""
+OFFSITE = """
+# AWS S3にアップロード (here: the off-site folder)
+mkdir -p {offsite}/$DATE && cp -p $BACKUP_DIR/* {offsite}/$DATE/
+
+echo "Backup completed: $BACKUP_DIR"
+"""
+
+
+def write_scripts(sandbox: Sandbox, state: State) -> None:
+    """The manual's three backup scripts, with this sandbox's paths, port and binaries."""
+    scripts = sandbox.root / "scripts"
+    scripts.mkdir(exist_ok=True)
+    for kind, dump in DUMPS.items():
+        text = SCRIPT_HEAD.format(name=f"{kind}_backup.sh", root=sandbox.backups_local)
+        text += f'export PATH="{postgres.bindir()}:$PATH"\n\n# データベースバックアップ\n'
+        text += dump.format(port=state.ports["postgres"])
+        if kind != "hourly":
+            text += ARCHIVES.format(root_of_config=sandbox.config_dir.parent, config_name=sandbox.config_dir.name,
+                                    root_of_logs=sandbox.logs.parent, logs_name=sandbox.logs.name)  # fmt: skip
+        text += OFFSITE.format(offsite=sandbox.backups_offsite)
+        script = scripts / f"{kind}_backup.sh"
+        script.write_text(text)
+        script.chmod(0o755)
+
+
+def run_script(sandbox: Sandbox, state: State, kind: str, when: datetime, backdate: bool = False) -> Path:
+    """Run the manual's script for `kind`; `backdate`: as if at `when` (its files' times set to then)."""
+    zone = of(state.shape).zone
+    stamp = when.astimezone(zone).strftime("%Y%m%d_%H%M%S")
+    env = {**os.environ, "PGPASSWORD": sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"], "TZ": of(state.shape).timezone}
+    if backdate:
+        env["BACKUP_DATE"] = stamp
+    script = sandbox.root / "scripts" / f"{kind}_backup.sh"
+    result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise SandboxError(f"{script.name} failed: {result.stderr.strip()[-500:]}")
+    folder = Path(result.stdout.strip().rsplit(": ", 1)[-1])
+    if backdate:
+        finished = when.timestamp() + 30  # the job took half a minute
+        for place in (folder, sandbox.backups_offsite / folder.name):
+            for file in place.iterdir():
+                os.utime(file, (finished, finished))
+    return folder

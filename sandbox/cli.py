@@ -11,6 +11,7 @@ from pathlib import Path
 from sandbox import backup, faults, lifecycle, maintain, restore
 from sandbox.active import active
 from sandbox.errors import SandboxError
+from sandbox.shape import SHAPES
 from sandbox.state import Sandbox, default_dir
 
 
@@ -21,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("up", help="start a fresh sandbox (ending any earlier one in the same folder)")
     start.add_argument("--rows", type=int, default=10_000, help="about how many stock_prices rows (default 10000)")
+    start.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="default",
+        help="how the platform is laid out: default, or manual (built literally from the manual)",
+    )
     commands.add_parser("status", help="what is running")
     commands.add_parser("down", help="stop everything the sandbox started")
     commands.add_parser("faults", help="the fault catalogue: name, what it breaks, which items catch it")
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _up(sandbox: Sandbox, args: argparse.Namespace) -> int:
     started = time.monotonic()
-    state = lifecycle.up(sandbox, rows=args.rows)
+    state = lifecycle.up(sandbox, rows=args.rows, shape=args.shape)
     print(f"sandbox up in {time.monotonic() - started:.1f} s: {sandbox.root}")
     print(f"  API https://127.0.0.1:{state.ports['api']}  front end http://127.0.0.1:{state.ports['frontend']}")
     print(f"  PostgreSQL 127.0.0.1:{state.ports['postgres']}  Redis 127.0.0.1:{state.ports['redis']}")

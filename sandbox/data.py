@@ -15,7 +15,9 @@ from decimal import Decimal
 
 import psycopg
 
-SCHEMA = """
+from sandbox.shape import Shape
+
+PRICES_TABLE = """
 CREATE TABLE stock_prices (
     id bigserial PRIMARY KEY,
     symbol text NOT NULL,
@@ -27,27 +29,6 @@ CREATE TABLE stock_prices (
     volume bigint NOT NULL
 );
 CREATE INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC);
-CREATE TABLE predictions (
-    id bigserial PRIMARY KEY,
-    symbol text NOT NULL,
-    made_at timestamptz NOT NULL,
-    target_date date NOT NULL,
-    predicted_close numeric(12,4) NOT NULL,
-    predicted_up boolean NOT NULL,
-    actual_close numeric(12,4),
-    correct boolean,
-    model_version text NOT NULL
-);
-CREATE INDEX idx_predictions_symbol_made_at ON predictions (symbol, made_at DESC);
-CREATE TABLE batch_runs (
-    id bigserial PRIMARY KEY,
-    job text NOT NULL,
-    started_at timestamptz NOT NULL,
-    finished_at timestamptz,
-    status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
-    rows_processed integer NOT NULL DEFAULT 0,
-    message text NOT NULL DEFAULT ''
-);
 CREATE TABLE users (
     id serial PRIMARY KEY,
     username text UNIQUE NOT NULL,
@@ -61,6 +42,40 @@ CREATE TABLE sessions (
     last_seen timestamptz NOT NULL
 );
 """
+
+
+def schema(shape: Shape) -> str:
+    """The manual's schema, its batch and prediction tables named as `shape` names them."""
+    b, p, s = (lambda c: shape.col("batch", c)), (lambda c: shape.col("predictions", c)), shape.statuses
+    states = ", ".join(f"'{v}'" for v in s.values())
+    return (
+        PRICES_TABLE
+        + f"""
+CREATE TABLE {shape.predictions_table} (
+    id bigserial PRIMARY KEY,
+    {p("symbol")} text NOT NULL,
+    {p("made_at")} timestamptz NOT NULL,
+    {p("target_date")} date NOT NULL,
+    predicted_close numeric(12,4) NOT NULL,
+    predicted_up boolean NOT NULL,
+    actual_close numeric(12,4),
+    {p("correct")} boolean,
+    {p("model_version")} text NOT NULL
+);
+CREATE INDEX idx_{shape.predictions_table}_symbol_made_at
+    ON {shape.predictions_table} ({p("symbol")}, {p("made_at")} DESC);
+CREATE TABLE {shape.batch_table} (
+    id bigserial PRIMARY KEY,
+    {b("job")} text NOT NULL,
+    {b("started_at")} timestamptz NOT NULL,
+    {b("finished_at")} timestamptz,
+    {b("status")} text NOT NULL CHECK ({b("status")} IN ({states})),
+    {b("rows_processed")} integer NOT NULL DEFAULT 0,
+    {b("message")} text NOT NULL DEFAULT ''
+);
+"""
+    )
+
 
 BASE_SYMBOLS = [
     "AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "V", "JNJ",
@@ -117,9 +132,9 @@ ORDER BY symbol, date
 """
 
 
-def load(conn: psycopg.Connection, rows: int, now: datetime) -> dict[str, int]:
+def load(conn: psycopg.Connection, rows: int, now: datetime, shape: Shape) -> dict[str, int]:
     """Create the schema and fill it; returns row counts per table."""
-    conn.execute(SCHEMA)
+    conn.execute(schema(shape))
     days = trading_days(last_trading_day(now.date()), TRADING_DAYS_2Y)
     symbols = symbols_for(rows)
     conn.execute("SET max_parallel_workers_per_gather = 0")  # one worker: the seeded sequence stays the same
@@ -130,16 +145,16 @@ def load(conn: psycopg.Connection, rows: int, now: datetime) -> dict[str, int]:
         (symbols[:20], days[-23]),
     ).fetchall()
     closes: dict[tuple[str, date], Decimal] = {(symbol, day): close for symbol, day, close in recent}
-    _load_predictions(conn, symbols[:20], days[-23:], closes, now)
-    _load_batch_history(conn, len(symbols), now)
+    _load_predictions(conn, symbols[:20], days[-23:], closes, now, shape)
+    _load_batch_history(conn, len(symbols), now, shape)
     _load_users(conn, now)
     counts = {}
-    for table in ("stock_prices", "predictions", "batch_runs", "users", "sessions"):
+    for table in ("stock_prices", shape.predictions_table, shape.batch_table, "users", "sessions"):
         counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
     return counts
 
 
-def _load_predictions(conn, symbols, days, closes, now: datetime) -> None:
+def _load_predictions(conn, symbols, days, closes, now: datetime, shape: Shape) -> None:
     """A month of next-day predictions, 85 % right every day (so any window is at the normal level)."""
     rng = random.Random(7)
     rows = []
@@ -153,30 +168,33 @@ def _load_predictions(conn, symbols, days, closes, now: datetime) -> None:
             predicted = base * Decimal("1.01" if predicted_up else "0.99")
             made_at = datetime.combine(previous, time(22, 0), UTC)
             rows.append((symbol, made_at, target, predicted, predicted_up, actual, predicted_up == went_up))
+    p = {c: shape.col("predictions", c) for c in ("symbol", "made_at", "target_date", "correct", "model_version")}
     with conn.cursor().copy(
-        "COPY predictions (symbol, made_at, target_date, predicted_close, predicted_up, actual_close, correct,"
-        " model_version) FROM STDIN"
+        f"COPY {shape.predictions_table} ({p['symbol']}, {p['made_at']}, {p['target_date']}, predicted_close,"
+        f" predicted_up, actual_close, {p['correct']}, {p['model_version']}) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row((*row, MODEL_VERSION))
     for symbol in symbols:
         conn.execute(
-            "INSERT INTO predictions (symbol, made_at, target_date, predicted_close, predicted_up, model_version)"
-            " VALUES (%s, %s, %s, %s, true, %s)",
+            f"INSERT INTO {shape.predictions_table} ({p['symbol']}, {p['made_at']}, {p['target_date']},"
+            f" predicted_close, predicted_up, {p['model_version']}) VALUES (%s, %s, %s, %s, true, %s)",
             (symbol, now - timedelta(hours=2), now.date() + timedelta(days=1), closes[(symbol, days[-1])],
              MODEL_VERSION),
         )  # fmt: skip
 
 
-def _load_batch_history(conn, symbol_count: int, now: datetime) -> None:
+def _load_batch_history(conn, symbol_count: int, now: datetime, shape: Shape) -> None:
     """The nightly ingest/predict/train jobs of the last seven nights, all succeeded, at 02:00."""
-    for nights_ago in range(7, 0, -1) if now.hour >= 3 else range(8, 1, -1):
-        night = datetime.combine(now.date() - timedelta(days=nights_ago - 1), time(2, 0), UTC)
+    b = {c: shape.col("batch", c) for c in ("job", "started_at", "finished_at", "status", "rows_processed")}
+    local = now.astimezone(shape.zone)  # the jobs run at 02:00 where the platform is
+    for nights_ago in range(7, 0, -1) if local.hour >= 3 else range(8, 1, -1):
+        night = datetime.combine(local.date() - timedelta(days=nights_ago - 1), time(2, 0), shape.zone)
         for offset, job in enumerate(("ingest", "predict", "train")):
             started = night + timedelta(minutes=10 * offset)
             conn.execute(
-                "INSERT INTO batch_runs (job, started_at, finished_at, status, rows_processed)"
-                " VALUES (%s, %s, %s, 'succeeded', %s)",
+                f"INSERT INTO {shape.batch_table} ({b['job']}, {b['started_at']}, {b['finished_at']}, {b['status']},"
+                f" {b['rows_processed']}) VALUES (%s, %s, %s, '{shape.statuses['succeeded']}', %s)",
                 (job, started, started + timedelta(minutes=4), symbol_count if job != "train" else 1),
             )
 

@@ -21,6 +21,7 @@ from opscheck.record import audit
 from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, suite_history, traffic
 from sandbox.active import stop_fault_processes
 from sandbox.errors import SandboxError
+from sandbox.shape import Shape, of
 from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
 
@@ -39,8 +40,8 @@ MAX_CONNECTIONS = 50
 READY_TIMEOUT_S = 40.0
 
 
-def up(sandbox: Sandbox, rows: int = 10_000) -> State:
-    """Start a fresh sandbox in `sandbox.root`, ending whatever an earlier one left behind."""
+def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default") -> State:
+    """Start a fresh sandbox in `sandbox.root`, ending whatever an earlier one left behind, laid out as `shape`."""
     _require_binaries()
     with sandbox.lock():
         _down_unlocked(sandbox)
@@ -54,6 +55,7 @@ def up(sandbox: Sandbox, rows: int = 10_000) -> State:
         state = State(
             ports={name: free_port() for name in ("postgres", "redis", *SERVICES)},
             started_at=datetime.now(UTC).isoformat(),
+            shape=of(shape).name,
         )
         sandbox.write_state(state)
         try:
@@ -74,7 +76,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     from sandbox.tls import make_ca_and_server
 
     make_ca_and_server(sandbox.tls)
-    _write_config(sandbox)
+    _write_config(sandbox, state)
     state.data_mount = _mount_data_volume(sandbox)
     state.cgroup = cgroup.create("opscheck-sandbox-" + hashlib.sha1(str(sandbox.root).encode()).hexdigest()[:10])
     sandbox.write_state(state)
@@ -83,8 +85,8 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     postgres.init_cluster(Path(state.pg_dir), state.ports["postgres"], MAX_CONNECTIONS)
     postgres.start(Path(state.pg_dir))
     now = datetime.now(UTC)
-    _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now)
-    traffic.write_history(sandbox.logs, end=now)
+    _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now, of(state.shape))
+    traffic.write_history(sandbox.logs, end=now, shape=of(state.shape))
     metrics.write_history(sandbox.metrics, now.timestamp(), metrics.disk_percent(sandbox, state))
     state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
     sandbox.write_state(state)
@@ -92,7 +94,7 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
         state.pids[name] = start_service(sandbox, name)
         sandbox.write_state(state)
     _make_backup_history(sandbox, state, now)
-    _write_plans(sandbox, now)
+    _write_plans(sandbox, now, of(state.shape))
     attest_reviews(sandbox, {"M4": 3, "X7": 3})
     suite_history.write(sandbox.suite_history, now)
     apt.write(sandbox.apt_root)
@@ -166,7 +168,9 @@ def start_redis(sandbox: Sandbox, port: int) -> int:
                                   sandbox.run_logs / "redis.out"))  # fmt: skip
 
 
-def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], rows: int, now: datetime) -> None:
+def _create_database(
+    pg_dir: Path, port: int, secret_values: dict[str, str], rows: int, now: datetime, shape: Shape
+) -> None:
     with psycopg.connect(postgres.superuser_conninfo(pg_dir, port), autocommit=True) as conn:
         conn.execute(f"CREATE ROLE miraikakaku LOGIN PASSWORD '{secret_values['SANDBOX_PG_OWNER_PASSWORD']}'")
         conn.execute(
@@ -191,7 +195,7 @@ def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], row
             conn.execute(f"GRANT EXECUTE ON FUNCTION {function} TO opscheck_drill")
     with psycopg.connect(postgres.superuser_conninfo(pg_dir, port, "miraikakaku")) as conn:
         conn.execute("SET ROLE miraikakaku")
-        data.load(conn, rows, now)
+        data.load(conn, rows, now, shape)
         conn.execute("INSERT INTO users (username, password_sha256, created_at) VALUES (%s, %s, %s)",
                      (LOAD_USER, data.password_hash(secret_values["OPSCHECK_SANDBOX_LOAD_PASSWORD"]), now))  # fmt: skip
         conn.execute("RESET ROLE")
@@ -201,24 +205,49 @@ def _create_database(pg_dir: Path, port: int, secret_values: dict[str, str], row
         postgres.vacuum_analyze(conn)
 
 
-def _write_config(sandbox: Sandbox) -> None:
-    """The application's configuration (what config_<ts>.tar.gz archives), crontab and logrotate."""
+def _write_config(sandbox: Sandbox, state: State) -> None:
+    """The application's configuration (what config_<ts>.tar.gz archives), the backup schedule and logrotate.
+
+    The default shape keeps its schedule in one crontab; the manual shape as a deployment that follows the
+    manual might: the hourly and daily jobs in a cron.d file (a user field, other spellings), the weekly as a
+    systemd timer."""
     (sandbox.config_dir / "app.toml").write_text(
         "[cache]\nprediction_cache_ttl = 300\nmarket_data_cache_ttl = 60\nuser_session_ttl = 3600\n\n"
         "[database_pool]\nmin_connections = 1\nmax_connections = 8\npool_timeout = 30\ninstances = 1\n"
     )
-    job = f"{sys.executable} -m sandbox backup --dir {sandbox.root} --kind"
-    (sandbox.config_dir / "crontab").write_text(
-        f"0 * * * * {job} hourly\n0 3 * * * {job} daily\n0 4 * * 0 {job} weekly\n"
-    )
+    if of(state.shape).backup_job == "script":
+        scripts = sandbox.root / "scripts"
+        cron_d, timers = sandbox.root / "etc" / "cron.d", sandbox.root / "etc" / "systemd"
+        cron_d.mkdir(parents=True, exist_ok=True)
+        timers.mkdir(parents=True, exist_ok=True)
+        (cron_d / "miraikakaku-backup").write_text(
+            f"# m h dom mon dow user command\nCRON_TZ={of(state.shape).timezone}\nMAILTO=ops@miraikakaku.invalid\n"
+            f"0 */1 * * * root {scripts}/hourly_backup.sh\n00 03 * * 0-6 root {scripts}/daily_backup.sh\n"
+        )
+        (timers / "miraikakaku-weekly-backup.timer").write_text(
+            f"[Timer]\nOnCalendar=Sun *-*-* 04:00:00 {of(state.shape).timezone}\nPersistent=true\n\n"
+            "[Install]\nWantedBy=timers.target\n"
+        )
+        (timers / "miraikakaku-weekly-backup.service").write_text(
+            f"[Service]\nType=oneshot\nExecStart={scripts}/weekly_backup.sh\n"
+        )
+    else:
+        job = f"{sys.executable} -m sandbox backup --dir {sandbox.root} --kind"
+        (sandbox.config_dir / "crontab").write_text(
+            f"0 * * * * {job} hourly\n0 3 * * * {job} daily\n0 4 * * 0 {job} weekly\n"
+        )
     (sandbox.config_dir / "logrotate.conf").write_text(
         f"{sandbox.logs}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
         "    delaycompress\n    missingok\n    copytruncate\n}\n"
     )
 
 
-def _write_plans(sandbox: Sandbox, now: datetime) -> None:
-    """Maintenance plans for the next days (UTC, the sandbox target's zone): a window, then nothing needed."""
+def _write_plans(sandbox: Sandbox, now: datetime, shape: Shape) -> None:
+    """Maintenance plans for the next days (in the shape's zone): a window, then nothing needed; next week's
+    deploys, reviewed. The manual shape keeps them in dated folders, under other names."""
+    if shape.name == "manual":
+        _write_dated_plans(sandbox, now.astimezone(shape.zone))
+        return
     tomorrow = now.date() + timedelta(days=1)
     (sandbox.plans / f"maintenance-{tomorrow}.md").write_text(
         f"# Maintenance {tomorrow}\n\n02:00-03:00 VACUUM ANALYZE, logrotate, restart. Owner: on-duty.\n"
@@ -229,6 +258,24 @@ def _write_plans(sandbox: Sandbox, now: datetime) -> None:
         f"# Deploys, week {week} of {year}\n\nTuesday: API 2.4 (prediction cache keys). Rollback: previous image.\n"
         "Reviewed-by: tech lead\n"
     )
+
+
+def _write_dated_plans(sandbox: Sandbox, now: datetime) -> None:
+    for offset, needed in ((1, True), (2, False)):
+        day = now.date() + timedelta(days=offset)
+        folder = sandbox.plans / f"{day.year:04d}" / f"{day.month:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if needed:
+            (folder / f"{day}-maintenance-db.md").write_text(f"# {day}: VACUUM ANALYZE 02:00-03:00 JST\n")
+        else:
+            (folder / f"{day}-no-maintenance").write_text("")
+    year, week, _ = (now + timedelta(weeks=1)).isocalendar()
+    deploys = sandbox.plans / "deploy" / f"{year}-W{week:02d}"
+    deploys.mkdir(parents=True, exist_ok=True)
+    (deploys / "api-2.4.md").write_text(
+        "# API 2.4\n\nTuesday 10:00 JST; rollback: previous image.\nApproved-by: 山田\n"
+    )
+    (deploys / "frontend-3.1.md").write_text("# Front end 3.1\n\nThursday.\n")
 
 
 REVIEWS = {  # item → (note, evidence file, its text)
@@ -253,9 +300,8 @@ def attest_reviews(sandbox: Sandbox, days_ago: dict[str, float]) -> None:
 
 def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:
     """The sets the schedule would have left by now: hourly for 6 h, daily at 03:00 for 3 days, weekly on Sunday."""
-    dump = sandbox.run_logs / "seed.sql"
-    figures = backup.take_dump(sandbox, state, dump)
-    local_now = now.astimezone()
+    shape = of(state.shape)
+    local_now = now.astimezone(shape.zone) if shape.backup_job == "script" else now.astimezone()
     hour = local_now.replace(minute=0, second=0, microsecond=0)
     three_am = local_now.replace(hour=3, minute=0, second=0, microsecond=0)
     if three_am > local_now:
@@ -268,6 +314,15 @@ def _make_backup_history(sandbox: Sandbox, state: State, now: datetime) -> None:
     planned = [("weekly", sunday - timedelta(days=7)), ("weekly", sunday + timedelta(minutes=5))]
     planned += [("daily", three_am - timedelta(days=d)) for d in (2, 1, 0)]
     planned += [("hourly", hour - timedelta(hours=h)) for h in (5, 4, 3, 2, 1, 0)]
+    if shape.backup_job == "script":
+        backup.write_scripts(sandbox, state)
+        fired = {when for kind, when in planned if kind != "hourly"}  # the hourly job's dump there is the same
+        for kind, when in sorted(planned, key=lambda p: p[1]):
+            if kind != "hourly" or when not in fired:
+                backup.run_script(sandbox, state, kind, when, backdate=True)
+        return
+    dump = sandbox.run_logs / "seed.sql"
+    figures = backup.take_dump(sandbox, state, dump)
     taken = set()
     for kind, when in sorted(planned, key=lambda p: p[1]):
         if when.strftime("%Y%m%d_%H%M%S") in taken:

@@ -39,6 +39,7 @@ class State:
     data_mount: str = ""  # the platform's own small data volume (a tmpfs), when we may mount one
     cgroup: str = ""  # the platform's own cgroup (half a CPU, 1 GiB), when we may make one
     started_at: str = ""
+    shape: str = "default"  # how the platform is laid out (sandbox.shape): default, or manual
 
 
 class Sandbox:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sandbox.data import BASE_SYMBOLS
+from sandbox.shape import DEFAULT, Shape
 
 CLIENTS = [f"198.51.100.{i}" for i in range(1, 121)] + [f"203.0.113.{i}" for i in range(1, 81)]
 AGENT = "Mozilla/5.0 (Miraikakaku app)"
@@ -36,9 +37,10 @@ def request(rng: random.Random) -> tuple[str, str, int, float]:
     return "POST", "/api/auth/login", 200 if rng.random() > 0.1 else 401, seconds * 2
 
 
-def access_line(client: str, moment: datetime, method: str, path: str, status: int, size: int, seconds: float) -> str:
-    stamp = moment.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    return f'{client} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} "-" "{AGENT}" {seconds:.3f}\n'
+def access_line(shape: Shape, client: str, moment: datetime, method: str, path: str, status: int, size: int,
+                seconds: float) -> str:  # fmt: skip
+    """A user's request as the shape's nginx logs it."""
+    return shape.access_line(client, moment, method, path, status, size, seconds, AGENT)
 
 
 HISTORY_DAYS = 15  # two full weeks and today: W1 compares a week with the week before
@@ -51,6 +53,7 @@ def write_history(
     seed: int = 5,
     slowdown: float = 1.0,
     server_error_rate: float = 0.0,
+    shape: Shape = DEFAULT,
 ) -> None:
     """`days` of traffic up to `end`, rotated daily as logrotate leaves it: access.log, .1, then .N.gz.
 
@@ -72,9 +75,9 @@ def write_history(
             status = 503
         client = rng.choice(CLIENTS)
         age_days = int((end - moment) / timedelta(days=1))
-        buckets[days - 1 - age_days].append(access_line(client, moment, method, path, status, 512, seconds))
+        buckets[days - 1 - age_days].append(access_line(shape, client, moment, method, path, status, 512, seconds))
         if end - moment < timedelta(days=2):
-            app_lines.extend(_app_lines(rng, moment, path, status, client))
+            app_lines.extend(_app_lines(rng, moment, path, status, client, shape))
     for index, lines in enumerate(buckets):
         rotation = days - 1 - index
         name = "access.log" if rotation == 0 else f"access.log.{rotation}"
@@ -86,13 +89,13 @@ def write_history(
     (logs / "api.log").write_text("".join(app_lines))
 
 
-def _app_lines(rng: random.Random, moment: datetime, path: str, status: int, client: str) -> list[str]:
-    stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}"
+def _app_lines(rng: random.Random, moment: datetime, path: str, status: int, client: str, shape: Shape) -> list[str]:
+    logger = "miraikakaku.api"
     if path == "/api/auth/login":
         user = f"user{int(client.rsplit('.', 1)[-1]):04d}"  # each person logs in from a client or two of their own
         if status == 401:
-            return [f"{stamp} WARNING miraikakaku.api authentication failed for user={user} from {client}\n"]
-        return [f"{stamp} INFO miraikakaku.api login user={user} from {client}\n"]
+            return [shape.app_line(moment, "WARNING", logger, shape.failed_login(user, client))]
+        return [shape.app_line(moment, "INFO", logger, f"login user={user} from {client}")]
     if status == 500 and rng.random() < 0.5:
-        return [f"{stamp} ERROR miraikakaku.api upstream price feed timed out after 3000 ms; retried\n"]
+        return [shape.app_line(moment, "ERROR", logger, "upstream price feed timed out after 3000 ms; retried")]
     return []

@@ -16,7 +16,8 @@ def differences(recorded: dict[str, Any], found: dict[str, Any], live: bool = Fa
         now = found["row_counts"].get(table)
         if now != count and not (live and now is not None and now > count):
             out.append(f"{table} has {now} rows, the backup recorded {count}")
-    was, now = recorded.get("per_symbol", {}), found.get("per_symbol", {})
+    # What the record does not hold (a dump's own counts carry no symbols, indexes or fingerprint) is not compared.
+    was, now = recorded.get("per_symbol", {}), found.get("per_symbol", {}) if "per_symbol" in recorded else {}
     lost, added = sorted(was.keys() - now.keys()), sorted(now.keys() - was.keys())
     if lost:
         out.append(f"symbols missing: {', '.join(lost[:10])}{' …' if len(lost) > 10 else ''}")

@@ -41,4 +41,5 @@ def recorded(backup: BackupSet) -> dict[str, Any]:
     if not rows:
         raise ProbeError("backup", backup.name, f"its dump holds no table data to compare with "
                          f"({backup.dump_facts['problem'] or 'no COPY block read'})")  # fmt: skip
-    return {"row_counts": rows}
+    newest = backup.dump_facts.get("newest")
+    return {"row_counts": rows, **({"last_date": newest} if newest else {})}

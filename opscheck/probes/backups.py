@@ -93,7 +93,7 @@ class BackupSet:
         dump = self.part("database")
         if dump is None:
             return {"format": "missing", "size": 0, "complete": False, "tool": None, "rows": {}, "problem": None}
-        return dumps.inspect_dump(str(dump))
+        return dumps.inspect_dump(str(dump), newest=(self.spec.prices_table, "date"))
 
     def dump_problems(self) -> list[str]:
         dump, facts = self.part("database"), self.dump_facts

@@ -52,16 +52,20 @@ def dump_format(path: str) -> str:
     return "plain"
 
 
-def inspect_dump(path: str, pg_restore: str | None = None, timeout_s: float = 3600) -> dict[str, Any]:
+def inspect_dump(
+    path: str, pg_restore: str | None = None, timeout_s: float = 3600, newest: tuple[str, str] | None = None
+) -> dict[str, Any]:
     """A dump's facts: its format, size, whether it is whole, the pg_dump that wrote it, and its rows per table.
 
     Plain dumps (gzipped or not) are streamed once: the COPY blocks' rows counted, the completion line looked
     for at the end (a gzip stream's CRC is checked as it ends). Custom and directory dumps are read whole by
     `pg_restore -f /dev/null` (`--list` alone passes a truncated archive), their rows counted from
-    `pg_restore --data-only -f -`.
+    `pg_restore --data-only -f -`. `newest` (table, column): the largest value of that column in the table's
+    rows (the prices' newest day), as written in the dump.
     """
     facts: dict[str, Any] = {"path": path, "format": "missing", "size": 0, "complete": False, "tool": None,
-                             "rows": {}, "problem": None}  # fmt: skip
+                             "rows": {}, "problem": None, "newest": None}  # fmt: skip
+    facts["_newest"] = newest
     try:
         facts["format"] = dump_format(path)
         facts["size"] = _size(Path(path))
@@ -76,6 +80,7 @@ def inspect_dump(path: str, pg_restore: str | None = None, timeout_s: float = 36
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         facts["complete"] = False
         facts["problem"] = f"cannot be read to its end ({type(exc).__name__}: {exc})"
+    facts.pop("_newest")
     return facts
 
 
@@ -94,15 +99,18 @@ def _read_plain(handle: BinaryIO, facts: dict[str, Any]) -> None:
 def _count_rows(handle: BinaryIO, facts: dict[str, Any]) -> bytes:
     """Count the COPY blocks' rows per table into facts["rows"], note the pg_dump that wrote it; the dump's tail."""
     rows: dict[str, int] = facts["rows"]
-    table, count = None, 0
+    table, count, column, newest = None, 0, None, b""
     tail: deque[bytes] = deque(maxlen=16)
     for line in handle:
         if table is not None:
             if line.startswith(b"\\."):
                 rows[table] = rows.get(table, 0) + count
-                table = None
+                table, column = None, None
             else:
                 count += 1
+                if column is not None:
+                    value = line.split(b"\t", column + 1)[column]
+                    newest = max(newest, value)
             continue
         tail.append(line)
         if facts["tool"] is None and line.startswith(b"--"):
@@ -112,10 +120,22 @@ def _count_rows(handle: BinaryIO, facts: dict[str, Any]) -> bytes:
         started = COPY_START.match(line)
         if started:
             table, count = _table_name(started[1].decode(errors="replace")), 0
+            column = _column(line, facts["_newest"], table)
     if table is not None:  # a COPY block that never ended: the dump was cut inside it
         rows[table] = rows.get(table, 0) + count
         tail.append(b"")
+    if newest:
+        facts["newest"] = newest.decode(errors="replace")
     return b"".join(tail)
+
+
+def _column(copy_line: bytes, wanted: tuple[str, str] | None, table: str) -> int | None:
+    """Where `wanted`'s column is in a COPY block's rows, if this block is its table's."""
+    if wanted is None or wanted[0] != table:
+        return None
+    names = copy_line.split(b"(", 1)[1].split(b")", 1)[0].decode(errors="replace")
+    columns = [c.strip().strip('"') for c in names.split(",")]
+    return columns.index(wanted[1]) if wanted[1] in columns else None
 
 
 def _table_name(qualified: str) -> str:

@@ -66,7 +66,7 @@ class Database:
         part = f"{self.part} ({what})" if what else self.part
         try:
             with conn.cursor() as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]
+                cur.execute(sql, params or None)  # type: ignore[arg-type]  # no params: % is no placeholder
                 return cur.fetchall(), [c.name for c in cur.description or ()]
         except psycopg.errors.QueryCanceled:
             raise ProbeError(
@@ -91,7 +91,8 @@ class Database:
         """Rows of a declared source (a read-only query returning named columns), filtered by `tail` (WHERE …
         ORDER BY … LIMIT …, over the source's own column names) or summed up by `select`; a missing column is
         named, with the source."""
-        found, names = self._run(f"SELECT {select} FROM ({sql.replace('%', '%%')}) AS source {tail}", params, what)
+        body = sql.replace("%", "%%") if params else sql  # with parameters, a % of the source's own is a literal
+        found, names = self._run(f"SELECT {select} FROM ({body}) AS source {tail}", params, what)
         missing = [c for c in columns if c not in names] if select == "*" else []
         if missing:
             raise ProbeError(
@@ -103,7 +104,7 @@ class Database:
 
     def columns_of(self, what: str, sql: str) -> list[str]:
         """The column names a declared query returns, asked with LIMIT 0 (nothing is read)."""
-        return self._run(f"SELECT * FROM ({sql.replace('%', '%%')}) AS source LIMIT 0", (), what)[1]
+        return self._run(f"SELECT * FROM ({sql}) AS source LIMIT 0", (), what)[1]
 
     def value(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         rows = self.rows(sql, params)

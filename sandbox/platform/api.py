@@ -27,9 +27,12 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from sandbox.data import MODEL_VERSION, password_hash
-from sandbox.platform.common import FAULTS, app_logger, harden, ports, sandbox, secret
+from sandbox.platform.common import FAULTS, app_logger, harden, ports, sandbox, secret, shape
 
 log = app_logger("miraikakaku.api", "api.log")
+SHAPE = shape()
+B = {c: SHAPE.col("batch", c) for c in ("job", "finished_at", "status")}
+P = {c: SHAPE.col("predictions", c) for c in ("symbol", "made_at", "target_date", "correct", "model_version")}
 CACHE_TTL = {"prediction": 300, "market": 60, "session": 3600}
 
 
@@ -102,15 +105,12 @@ async def access_log(request: Request, call_next):
         response = await call_next(request)
     harden(response.headers, https=True, origin=request.headers.get("origin"))
     elapsed = time.perf_counter() - started
-    stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     # Behind nginx the client is the first X-Forwarded-For address (real_ip), as the access log shows it.
     forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
     client = forwarded or (request.client.host if request.client else "-")
-    line = (
-        f'{client} - - [{stamp}] "{request.method} {request.url.path} HTTP/{request.scope.get("http_version", "1.1")}" '
-        f'{response.status_code} {response.headers.get("content-length", 0)} "-" '
-        f'"{request.headers.get("user-agent", "-")}" {elapsed:.3f}\n'
-    )
+    line = SHAPE.access_line(client, datetime.now(UTC), request.method, request.url.path, response.status_code,
+                             int(response.headers.get("content-length", 0)), elapsed,
+                             request.headers.get("user-agent", "-"))  # fmt: skip
     if "access-log-missing" not in FAULTS:  # the fault: logging broken and the old logs gone
         with open(sandbox().logs / "access.log", "a", encoding="utf-8") as out:
             out.write(line)
@@ -160,10 +160,10 @@ def ml_health() -> JSONResponse:
     try:
         with POOL.connection(timeout=2) as conn:
             row = conn.execute(
-                "SELECT (SELECT max(finished_at) FROM batch_runs WHERE job = 'train' AND status = 'succeeded')"
-                " AS last_trained,"
-                " (SELECT avg(correct::int) FROM predictions WHERE correct IS NOT NULL"
-                "   AND made_at > now() - interval '30 days') AS accuracy"
+                f"SELECT (SELECT max({B['finished_at']}) FROM {SHAPE.batch_table} WHERE {B['job']} = 'train'"
+                f"  AND {B['status']} = '{SHAPE.statuses['succeeded']}') AS last_trained,"
+                f" (SELECT avg({P['correct']}::int) FROM {SHAPE.predictions_table} WHERE {P['correct']} IS NOT NULL"
+                f"   AND {P['made_at']} > now() - interval '30 days') AS accuracy"
             ).fetchone()
     except Exception as exc:
         log.error("ML engine: training data unavailable: %s", type(exc).__name__)
@@ -200,8 +200,9 @@ def prediction(symbol: Annotated[str, PathParam(examples=["AAPL"])]) -> dict:
         return _drifted(json.loads(cached))
     with POOL.connection(timeout=3) as conn:
         row = conn.execute(
-            "SELECT symbol, target_date, predicted_close, predicted_up, model_version FROM predictions"
-            " WHERE symbol = %s ORDER BY made_at DESC LIMIT 1",
+            f"SELECT {P['symbol']} AS symbol, {P['target_date']} AS target_date, predicted_close, predicted_up,"
+            f" {P['model_version']} AS model_version FROM {SHAPE.predictions_table}"
+            f" WHERE {P['symbol']} = %s ORDER BY {P['made_at']} DESC LIMIT 1",
             (symbol,),
         ).fetchone()
     if row is None:
@@ -271,7 +272,7 @@ def login(body: Login, request: Request, response: Response) -> dict:
     with POOL.connection(timeout=3) as conn:
         row = conn.execute("SELECT id, password_sha256 FROM users WHERE username = %s", (body.username,)).fetchone()
     if row is None or not secrets.compare_digest(row["password_sha256"], password_hash(body.password)):
-        log.warning("authentication failed for user=%s from %s", body.username, client)
+        log.warning("%s", SHAPE.failed_login(body.username, client))
         raise HTTPException(401, "authentication failed")
     session = secrets.token_hex(16)
     cache_set(f"session:{session}", str(row["id"]), CACHE_TTL["session"])

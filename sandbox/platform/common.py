@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from functools import cache
 from pathlib import Path
 
+from sandbox import shape as shapes
+from sandbox.shape import Shape
 from sandbox.state import Sandbox
 
 
@@ -22,6 +23,12 @@ def ports() -> dict[str, int]:
     return json.loads(sandbox().state_file.read_text())["ports"]
 
 
+@cache
+def shape() -> Shape:
+    """How this sandbox lays the platform out (its tables, logs, backups): sandbox.shape."""
+    return shapes.of(json.loads(sandbox().state_file.read_text()).get("shape", "default"))
+
+
 def secret(name: str) -> str:
     return os.environ[name]
 
@@ -31,9 +38,7 @@ def app_logger(name: str, filename: str) -> logging.Logger:
     logger = logging.getLogger(name)
     if not logger.handlers:
         handler = logging.FileHandler(sandbox().logs / filename, encoding="utf-8")
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-        formatter.converter = time.gmtime  # UTC, the sandbox target's zone, whatever the machine's TZ
-        handler.setFormatter(formatter)
+        handler.setFormatter(shape().formatter())  # in the shape's zone, whatever the machine's TZ
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

@@ -1,4 +1,5 @@
-"""The streaming engine (realtime_streaming_engine.py): price ticks into a Redis stream, market data into the cache."""
+"""The streaming engine (realtime_streaming_engine.py): price ticks into a Redis stream (or, in the manual shape,
+on a pub/sub channel), market data into the cache."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from sandbox.data import BASE_SYMBOLS
-from sandbox.platform.common import app_logger, ports, secret
+from sandbox.platform.common import app_logger, ports, secret, shape
 
 log = app_logger("miraikakaku.streaming", "streaming.log")
 TICK_S = 0.5
@@ -35,7 +36,10 @@ async def feed() -> None:
         prices[symbol] *= 1 + rng.gauss(0, 0.001)
         tick = {"symbol": symbol, "price": f"{prices[symbol]:.4f}", "ts": f"{time.time():.3f}"}
         try:
-            await CACHE.xadd("ticks", tick, maxlen=10_000, approximate=True)
+            if shape().stream:
+                await CACHE.xadd("ticks", tick, maxlen=10_000, approximate=True)
+            else:  # the manual shape's engine publishes ticks to subscribers and keeps no stream
+                await CACHE.publish("ticks", json.dumps(tick))
             await CACHE.set(f"market:{symbol}:last", json.dumps(tick), ex=60)
             last_tick["at"] = time.time()
         except redis.RedisError as exc:

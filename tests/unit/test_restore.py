@@ -25,3 +25,10 @@ def test_a_live_system_may_have_gained_rows_and_days_but_not_lost_them():
              "per_symbol": {"AAPL": ["2025-01-02", "2026-11-30"], "NEW": ["2026-11-30", "2026-11-30"]}}  # fmt: skip
     assert differences(RECORDED, grown, live=True) == []
     assert differences(RECORDED, grown) != []
+
+
+def test_a_record_of_row_counts_alone_compares_row_counts_alone():
+    counted = {"row_counts": {"stock_prices": 100, "users": 5}}
+    assert differences(counted, RECORDED) == []
+    assert differences(counted, {**RECORDED, "row_counts": {"stock_prices": 90, "users": 5}}) == [
+        "stock_prices has 90 rows, the backup recorded 100"]  # fmt: skip
