@@ -33,7 +33,7 @@ def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule):
 def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups):
     """Fewer rows than the last daily backup recorded, beyond what retention purges, is data lost."""
     latest = backups.latest("daily")
-    recorded = latest.row_counts().get("stock_prices") if latest else None
+    recorded = latest.recorded_rows().get("stock_prices") if latest else None
     if recorded is None:
         pytest.fail(f"no daily backup in {backups.root} holds stock_prices' rows to compare with", pytrace=False)
     now = db.value("SELECT count(*) FROM stock_prices")

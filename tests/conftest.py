@@ -61,10 +61,10 @@ def faulted(platform: Sandbox, name: str) -> Iterator[faults.Fault]:
 
 
 @contextlib.contextmanager
-def started_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Sandbox]:
-    """A fresh sandbox in a folder of its own, ended after the block."""
+def started_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str, shape: str = "default") -> Iterator[Sandbox]:
+    """A fresh sandbox in a folder of its own, laid out as `shape`, ended after the block."""
     sandbox = Sandbox(tmp_path_factory.mktemp(name))
-    lifecycle.up(sandbox)
+    lifecycle.up(sandbox, shape=shape)
     try:
         yield sandbox
     finally:
@@ -78,12 +78,28 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sandbox
 
 
-@pytest.fixture
-def run_checks(platform: Sandbox, tmp_path: Path):
-    """Run checks against the session's sandbox through its target file, exactly as against production."""
+@pytest.fixture(scope="session")
+def manual_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The sandbox built literally from the manual (sandbox.shape: its backup scripts, tables, plans, logs)."""
+    with started_sandbox(tmp_path_factory, "manual", shape="manual") as sandbox:
+        yield sandbox
+
+
+def checks_runner(platform: Sandbox, reports: Path):
+    """Run checks against `platform` through its target file, exactly as against production."""
     env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
 
     def run(*args: str) -> CheckRun:
-        return run_pytest(["checks", "--target", str(platform.target_file), *args], tmp_path / "reports", env)
+        return run_pytest(["checks", "--target", str(platform.target_file), *args], reports, env)
 
     return run
+
+
+@pytest.fixture
+def run_checks(platform: Sandbox, tmp_path: Path):
+    return checks_runner(platform, tmp_path / "reports")
+
+
+@pytest.fixture
+def run_manual_checks(manual_platform: Sandbox, tmp_path: Path):
+    return checks_runner(manual_platform, tmp_path / "reports")

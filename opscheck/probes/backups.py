@@ -61,7 +61,7 @@ class BackupSet:
         return [name for name in self.spec.required.get(self.kind, ["database"]) if self.part(name) is None]
 
     def empty_parts(self) -> list[str]:
-        return [p.name for p in self.path.iterdir() if p.is_file() and p.stat().st_size == 0]
+        return [f"{p.name} is empty" for p in self.path.iterdir() if p.is_file() and p.stat().st_size == 0]
 
     def manifest_problems(self) -> list[str]:
         """Where the set has a manifest, every file it lists must be there and match, and every file be listed."""
@@ -97,7 +97,9 @@ class BackupSet:
 
     def dump_problems(self) -> list[str]:
         dump, facts = self.part("database"), self.dump_facts
-        return [f"{dump.name} {facts['problem']}"] if dump is not None and facts["problem"] else []
+        if dump is None or not facts["problem"] or facts["size"] == 0:  # an empty part is named once, as empty
+            return []
+        return [f"{dump.name} {facts['problem']}"]
 
     def archive_problems(self) -> list[str]:
         """Each tar archive of the set read to its end: gzip checks its CRC there, tar its blocks."""
@@ -120,6 +122,11 @@ class BackupSet:
             return dict(self.dump_facts["rows"])
         recorded = (self.record.get("figures") or {}).get("row_counts")
         return dict(recorded) if isinstance(recorded, dict) else {}
+
+    def recorded_rows(self) -> dict[str, int]:
+        """Rows per table the database held when the set was taken: the job's record of them, else the dump's."""
+        recorded = (self.record.get("figures") or {}).get("row_counts")
+        return dict(recorded) if isinstance(recorded, dict) else self.row_counts()
 
     def tool(self) -> str | None:
         """The pg_dump that took the dump: as recorded, else as the dump's own header says."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from sandbox.faults.base import BACKUPS, CRITICAL, DECLARED, ERROR, RESTORE, Fau
 from sandbox.state import Sandbox, State
 
 DRILL = "checks/test_drill.py"
+PRICES_KEPT = "checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup"
 # An index over a function declared IMMUTABLE that is not: what a collation change after an OS upgrade
 # does to a text index. The dump restores; amcheck's heapallindexed finds heap rows the index lost.
 DRIFTING_INDEX = """
@@ -67,7 +69,7 @@ def _break_latest_daily(fault: str, mutate: Callable[[Path], bool], where: str =
         if where == "offsite":
             mutate(offsite)
             return
-        if mutate(folder):
+        if mutate(folder) and (folder / "SHA256SUMS").is_file():  # the manual's own job writes no manifest
             write_manifest(folder)
         if where == "both":
             shutil.rmtree(offsite, ignore_errors=True)
@@ -143,10 +145,17 @@ def _add_drifting_index(folder: Path) -> bool:
 
 
 def _old_dump_tool(folder: Path) -> bool:
-    record = json.loads((folder / "backup.json").read_text())
-    record["tool"] = "pg_dump (PostgreSQL) 13.14"
-    (folder / "backup.json").write_text(json.dumps(record, indent=2))
-    return False
+    """The job's record says pg_dump 13; where it keeps none, the dump's own header says so."""
+    if (folder / "backup.json").is_file():
+        record = json.loads((folder / "backup.json").read_text())
+        record["tool"] = "pg_dump (PostgreSQL) 13.14"
+        (folder / "backup.json").write_text(json.dumps(record, indent=2))
+        return False
+    dump = next(folder.glob("database_*"))
+    dump.write_text(
+        re.sub(r"Dumped by pg_dump version [\d.]+", "Dumped by pg_dump version 13.14", dump.read_text(), count=1)
+    )
+    return True
 
 
 def _unreadable_set(sandbox: Sandbox, state: State) -> None:
@@ -188,18 +197,25 @@ FAULTS: list[Fault] = [
           {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL,
            f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
           *_break_latest_daily("backup-empty-dump", _empty_dump),
-          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
+          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}},
+          # With no record, D4 has no rows to compare the live table with, D5 no word of the dump's tool.
+          on={"manual": {"daily": {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL,
+                                   f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR,
+                                   f"{BACKUPS}::test_dump_tool_is_not_older_than_the_server": ERROR,
+                                   f"{PRICES_KEPT}": CRITICAL}}}),
     Fault("backup-corrupt", "a byte in the middle of the latest daily dump is flipped", ("D5", "B2"),
           {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL},
           *_break_latest_daily("backup-corrupt", _flip_a_byte, where="local"),
-          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
+          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}},
+          shapes=("default",)),  # no manifest, no record: a value silently changed is beyond telling (README)
     Fault("backup-archive-cut", "the latest daily logs archive is cut in half, then checksummed", ("D5", "B2"),
           {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL},
           *_break_latest_daily("backup-archive-cut", _cut_logs_archive)),
     Fault("backup-shrunk", "the latest daily dump holds a tenth of stock_prices (whole, checksummed)", ("D5",),
           {f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
           *_break_latest_daily("backup-shrunk", _drop_most_prices),
-          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}}),
+          also={"drill": {f"{DRILL}::test_restored_data_matches_the_backup_record": CRITICAL}},
+          on={"manual": {"drill": {}}}),  # the dump is its own record there: it restores what it holds
     Fault("backup-truncated", "the latest daily dump stops at 60 %, checksummed as it was", ("D5", "W5", "MM3"),
           {f"{BACKUPS}::test_latest_backup_is_intact[daily]": CRITICAL,
            f"{BACKUPS}::test_latest_dump_is_not_much_smaller_than_the_one_before": ERROR},
@@ -215,7 +231,8 @@ FAULTS: list[Fault] = [
           {f"{BACKUPS}::test_offsite_copy_matches_the_local_set[daily]": ERROR},
           *_break_latest_daily("backup-offsite-differs", _flip_a_byte, where="offsite")),
     Fault("backup-unreadable", "a backup folder whose backup.json is cut short", ("D5",),
-          {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set),
+          {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set,
+          shapes=("default",)),  # the manual's job writes no record to be unreadable
     Fault("config-not-restored", "app.toml differs from the config archive (a hand edit survived)", ("R2",),
           {}, _edit_config, _put_config_back,
           also={"post_restore": {f"{RESTORE}::test_configuration_matches_the_config_archive[sandbox]": ERROR}}),

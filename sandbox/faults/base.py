@@ -39,22 +39,47 @@ class Fault:
     heal: Callable[[Sandbox, State], None] = field(default=lambda sandbox, state: None)
     # What runs of other selections must fail on this fault: {"drill": {node id: level}, "post_restore": …}.
     also: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The sandbox's shapes (sandbox.shape) the fault can be made in, and where a shape changes what must
+    # catch it, that shape's own `catches` and `also` ({"manual": {"daily": {…}, "drill": {…}}}).
+    shapes: tuple[str, ...] = ("default", "manual")
+    on: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def line(self) -> str:
         caught = [level for catches in (self.catches, *self.also.values()) for level in catches.values()]
         levels = sorted(set(caught), key=["warning", "error", "critical", DECLARED].index)
         return f"{self.name:28} {self.breaks}; caught by {' '.join(self.items)} at {'/'.join(levels)}"
 
-    def expected_failures(self, declared: dict[str, str], selection: str = "daily") -> dict[str, str]:
+    def wanted(self, selection: str = "daily", shape: str = "default") -> dict[str, str]:
+        """What a run of `selection` must fail (pattern → level) on this fault, in the sandbox's `shape`."""
+        own = self.on.get(shape, {})
+        if selection in own:
+            return own[selection]
+        return self.catches if selection == "daily" else self.also.get(selection, {})
+
+    def selections(self, shape: str = "default") -> list[str]:
+        """The selections other than daily whose runs must fail on this fault, in `shape`."""
+        return sorted(({*self.also} | {*self.on.get(shape, {})}) - {"daily"})
+
+    def expected_failures(
+        self,
+        declared: dict[str, str],
+        selection: str = "daily",
+        shape: str = "default",
+        skipped: frozenset = frozenset(),
+    ) -> dict[str, str]:
         """node id → level, for the collected checks (`declared`: node id → declared level) this fault must fail.
 
-        A key may be a glob: every collected check it matches must fail; DECLARED means at the check's own level.
-        `selection` names the mark the run selected: `daily` (what `catches` is about), or one of `also`.
+        A key may be a glob: every collected check it matches must fail, but those the target declares absent
+        (`skipped`); DECLARED means at the check's own level. `selection` names the mark the run selected:
+        `daily` (what `catches` is about), or one of `also`; `shape`, the sandbox's shape.
         """
         expected: dict[str, str] = {}
-        for pattern, level in (self.catches if selection == "daily" else self.also.get(selection, {})).items():
+        for pattern, level in self.wanted(selection, shape).items():
             literal_brackets = re.sub(r"([\[\]])", r"[\1]", pattern)  # node ids' [..] are never character classes
-            matches = fnmatch.filter(declared, literal_brackets) if any(c in pattern for c in "*?") else [pattern]
+            globbed = any(c in pattern for c in "*?")
+            matches = (
+                [n for n in fnmatch.filter(declared, literal_brackets) if n not in skipped] if globbed else [pattern]
+            )
             if not matches:
                 raise AssertionError(f"{self.name}: {pattern} matches no collected check")
             for nodeid in matches:

@@ -15,6 +15,7 @@ from sandbox import postgres
 from sandbox.active import remember
 from sandbox.errors import SandboxError
 from sandbox.faults.base import BATCH, CRITICAL, ERROR, PERF, PG, RESTORE, WARNING, Fault, _stop_fault_process
+from sandbox.shape import Shape, of
 from sandbox.state import Sandbox, State, is_ours, spawn
 
 RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
@@ -39,17 +40,41 @@ def _superuser(state: State) -> psycopg.Connection:
     )
 
 
-def _sql(table: str, *statements: str) -> Callable[[Sandbox, State], None]:
+Shaped = str | Callable[[Shape], str]  # SQL, or SQL for the sandbox's shape (its tables' names)
+
+
+def _sql(table: Shaped, *statements: Shaped) -> Callable[[Sandbox, State], None]:
     """Change `table` with `statements`, keeping a copy of it first so heal can put it back as it was."""
 
     def inject(sandbox: Sandbox, state: State) -> None:
+        shape = of(state.shape)
+        name = table(shape) if callable(table) else table
         with _superuser(state) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {FAULT_SCHEMA}")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {FAULT_SCHEMA}.{table} AS TABLE {table}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {FAULT_SCHEMA}.{name} AS TABLE {name}")
             for statement in statements:
-                conn.execute(statement)
+                conn.execute(statement(shape) if callable(statement) else statement)
 
     return inject
+
+
+def _batch(template: str) -> Callable[[Shape], str]:
+    """A statement on the nightly jobs' runs: {table}, each column ({job}, {status}, …), {failed} and
+    {latest_ingest}/{latest_predict} (the job's newest run's id), as the shape names them."""
+
+    def statement(shape: Shape) -> str:
+        names = {c: shape.col("batch", c) for c in BATCH_COLUMNS}
+        latest = {f"latest_{job}": f"(SELECT id FROM {shape.batch_table} WHERE {names['job']} = '{job}' ORDER BY "
+                  f"{names['started_at']} DESC LIMIT 1)" for job in ("ingest", "predict")}  # fmt: skip
+        return template.format(table=shape.batch_table, failed=shape.statuses["failed"], **names, **latest)
+
+    return statement
+
+
+BATCH_COLUMNS = ("job", "started_at", "finished_at", "status", "rows_processed", "message")
+BATCH_TABLE: Callable[[Shape], str] = lambda shape: shape.batch_table  # noqa: E731
+PREDICTIONS_TABLE: Callable[[Shape], str] = lambda shape: shape.predictions_table  # noqa: E731
+PREDICTIONS_INDEX: Callable[[Shape], str] = lambda shape: f"idx_{shape.predictions_table}_symbol_made_at"  # noqa: E731
 
 
 def _restore_tables(sandbox: Sandbox, state: State) -> None:
@@ -61,11 +86,8 @@ def _restore_tables(sandbox: Sandbox, state: State) -> None:
             conn.execute(f"TRUNCATE {table}")
             conn.execute(f"INSERT INTO {table} SELECT * FROM {FAULT_SCHEMA}.{table}")
         conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
-        postgres.vacuum_analyze(conn)
-
-
-def _latest_run(job: str) -> str:
-    return f"(SELECT id FROM batch_runs WHERE job = '{job}' ORDER BY started_at DESC LIMIT 1)"
+        for (table,) in kept:  # only what was put back: a whole-database VACUUM reads every table from disk
+            postgres.vacuum_analyze(conn, table)
 
 
 def _one_row(symbol: str, nth_latest: int) -> str:
@@ -74,13 +96,16 @@ def _one_row(symbol: str, nth_latest: int) -> str:
 
 def _accuracy(percent: int) -> Callable[[Sandbox, State], None]:
     """Make exactly `percent` % of the last week's realised predictions right."""
-    window = "correct IS NOT NULL AND target_date > current_date - 7"
-    return _sql(
-        "predictions",
-        f"UPDATE predictions p SET correct = ranked.rn <= round(ranked.n * {percent} / 100.0) FROM "
-        f"(SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS n FROM predictions WHERE {window})"
-        " AS ranked WHERE p.id = ranked.id",
-    )
+
+    def statement(shape: Shape) -> str:
+        table, correct, day = shape.predictions_table, shape.col("predictions", "correct"), shape.col(
+            "predictions", "target_date")  # fmt: skip
+        window = f"{correct} IS NOT NULL AND {day} > current_date - 7"
+        return (f"UPDATE {table} p SET {correct} = ranked.rn <= round(ranked.n * {percent} / 100.0) FROM "
+                f"(SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS n FROM {table} WHERE {window})"
+                " AS ranked WHERE p.id = ranked.id")  # fmt: skip
+
+    return _sql(PREDICTIONS_TABLE, statement)
 
 
 # --- connections -------------------------------------------------------------------------------
@@ -146,12 +171,13 @@ def _reset_max_connections(sandbox: Sandbox, state: State) -> None:
 # --- what the weekly database review looks at --------------------------------------------------
 
 
-def _invalidate_index(valid: bool) -> Callable[[Sandbox, State], None]:
+def _invalidate_index(valid: bool, index: Shaped = HOT_INDEX) -> Callable[[Sandbox, State], None]:
     """What an interrupted REINDEX CONCURRENTLY (or a restore stopped mid-way) leaves: an index marked invalid."""
 
     def change(sandbox: Sandbox, state: State) -> None:
+        name = index(of(state.shape)) if callable(index) else index
         with _superuser(state) as conn:
-            conn.execute(f"UPDATE pg_index SET indisvalid = {valid} WHERE indexrelid = %s::regclass", (HOT_INDEX,))
+            conn.execute(f"UPDATE pg_index SET indisvalid = {valid} WHERE indexrelid = %s::regclass", (name,))
 
     return change
 
@@ -241,20 +267,20 @@ FAULTS: list[Fault] = [
           _hold("pg-connections-exhausted", HELD_CONNECTIONS), _stop_fault_process),
     Fault("batch-failed", "last night's ingest job failed", ("D2",),
           {f"{BATCH}::test_last_nightly_run_succeeded[ingest]": ERROR},
-          _sql("batch_runs", "UPDATE batch_runs SET status = 'failed', message = 'feed timed out after 3 retries'"
-               f" WHERE id = {_latest_run('ingest')}"), _restore_tables),
-    Fault("batch-late", "last night's predict job finished at 07:00, after the 06:00 deadline", ("D2",),
+          _sql(BATCH_TABLE, _batch("UPDATE {table} SET {status} = '{failed}', {message} = 'feed timed out after 3 "
+                                   "retries' WHERE id = {latest_ingest}")), _restore_tables),
+    Fault("batch-late", "last night's predict job finished five hours after 02:00, past the 06:00 deadline", ("D2",),
           {f"{BATCH}::test_last_nightly_run_finished_before_the_deadline[predict]": WARNING},
-          _sql("batch_runs", "UPDATE batch_runs SET finished_at = date_trunc('day', started_at) + interval '7 h'"
-               f" WHERE id = {_latest_run('predict')}"), _restore_tables),
+          _sql(BATCH_TABLE, _batch("UPDATE {table} SET {finished_at} = {started_at} + interval '5 h'"
+                                   " WHERE id = {latest_predict}")), _restore_tables),
     Fault("batch-zero-rows", "last night's ingest 'succeeded' with 0 rows", ("D2",),
           {f"{BATCH}::test_last_nightly_run_processed_a_plausible_row_count[ingest]": ERROR},
-          _sql("batch_runs", f"UPDATE batch_runs SET rows_processed = 0 WHERE id = {_latest_run('ingest')}"),
+          _sql(BATCH_TABLE, _batch("UPDATE {table} SET {rows_processed} = 0 WHERE id = {latest_ingest}")),
           _restore_tables),
     Fault("batch-stopped", "the nightly batch has not run for two nights", ("D2", "T4"),
           {f"{BATCH}::test_last_nightly_run_succeeded[*]": ERROR,
            "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
-          _sql("batch_runs", "DELETE FROM batch_runs WHERE started_at > now() - interval '2 days'"),
+          _sql(BATCH_TABLE, _batch("DELETE FROM {table} WHERE {started_at} > now() - interval '2 days'")),
           _restore_tables),
     Fault("duplicate-rows", "one day of AAPL stored twice", ("D4",),
           {f"{RULE}[duplicate_rows]": ERROR},
@@ -301,7 +327,11 @@ FAULTS: list[Fault] = [
           {}, _invalidate_index(False), _invalidate_index(True),
           also={"post_restore": {f"{RESTORE}::test_no_index_is_invalid": ERROR},
                 "weekly": {f"{DB_HEALTH}::test_manual_index_is_present_and_valid": ERROR,
-                           f"{DB_HEALTH}::test_hot_query_is_served_by_an_index": WARNING}}),
+                           f"{DB_HEALTH}::test_hot_query_is_served_by_an_index": WARNING,
+                           f"{RESTORE}::test_no_index_is_invalid": ERROR}}),
+    Fault("index-invalid-elsewhere", "the predictions' index marked invalid, not the manual's own", ("W4",),
+          {}, _invalidate_index(False, PREDICTIONS_INDEX), _invalidate_index(True, PREDICTIONS_INDEX),
+          also={"weekly": {f"{RESTORE}::test_no_index_is_invalid": ERROR}}),
     Fault("autovacuum-off-bloat", "autovacuum off on stock_prices, then every row rewritten", ("P2", "P4"),
           {}, _bloat(True), _bloat(False),
           also={"weekly": {f"{DB_HEALTH}::test_table_statistics_are_fresh": WARNING,

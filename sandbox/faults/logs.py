@@ -10,27 +10,37 @@ from pathlib import Path
 
 from sandbox import traffic
 from sandbox.faults.base import DECLARED, ERROR, SECURITY_LOGS, WARNING, Fault, _put_back, _set_aside
+from sandbox.shape import of
 from sandbox.state import Sandbox, State, atomic_write
 
 
-def _now_stamp() -> str:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%d %H:%M:%S,") + f"{now.microsecond // 1000:03d}"
+def _app_line(state: State, level: str, logger: str, message: str) -> str:
+    """An application-log line written just now, as the sandbox's shape writes its lines."""
+    return of(state.shape).app_line(datetime.now(UTC), level, logger, message)
 
 
 def _append_app_lines(log: str, level: str, message: str, count: int) -> Callable[[Sandbox, State], None]:
     def inject(sandbox: Sandbox, state: State) -> None:
         with open(sandbox.logs / log, "a", encoding="utf-8") as out:
-            out.writelines(f"{_now_stamp()} {level} miraikakaku {message}\n" for _ in range(count))
+            out.writelines(_app_line(state, level, "miraikakaku", message) for _ in range(count))
 
     return inject
 
 
-def _append_requests(status: int, count: int, clients: int) -> Callable[[Sandbox, State], None]:
+def _append_requests(status: int, count: int, clients: int, seconds: float = 0.01) -> Callable[[Sandbox, State], None]:
     def inject(sandbox: Sandbox, state: State) -> None:
         now = datetime.now(UTC)
         lines = [
-            traffic.access_line(f"203.0.113.{200 + i % clients}", now, "GET", "/api/predictions/AAPL", status, 64, 0.01)
+            traffic.access_line(
+                of(state.shape),
+                f"203.0.113.{200 + i % clients}",
+                now,
+                "GET",
+                "/api/predictions/AAPL",
+                status,
+                64,
+                seconds,
+            )
             for i in range(count)
         ]
         with open(sandbox.logs / "access.log", "a", encoding="utf-8") as out:
@@ -52,7 +62,7 @@ def _narrow_logrotate(narrow: bool) -> Callable[[Sandbox, State], None]:
 
 def _grow_frontend_log(sandbox: Sandbox, state: State) -> None:
     """A front-end log that nothing rotates: 21 MB of the same warning (the sandbox's limit is 20 MB)."""
-    line = f"{_now_stamp()} WARNING frontend render slow, falling back to client-side rendering\n"
+    line = _app_line(state, "WARNING", "frontend", "render slow, falling back to client-side rendering")
     with open(sandbox.logs / "frontend.log", "a", encoding="utf-8") as log:
         log.write(line * (21 * 2**20 // len(line) + 1))
 
@@ -90,6 +100,9 @@ FAULTS: list[Fault] = [
           _append_app_lines("frontend.log", "CRITICAL", "render worker pool exhausted; serving 503", 1)),
     Fault("5xx-burst", "120 requests to /api/predictions answered 500 just now", ("D8",),
           {"checks/test_traffic.py::test_api_error_ratio_under_limit": ERROR}, _append_requests(500, 120, 20)),
+    Fault("slow-day", "800 requests of the day answered in 1.2 s (the logged p95 past 500 ms)", ("D6", "D10"),
+          {"checks/test_traffic.py::test_days_logged_latency_within_the_response_limit": WARNING},
+          _append_requests(200, 800, 80, seconds=1.2)),
     Fault("traffic-spike", "3000 requests from 300 clients in the last minute", ("D7",),
           {"checks/test_traffic.py::test_user_activity_within_its_normal_band[*]": WARNING},
           _append_requests(200, 3000, 300)),

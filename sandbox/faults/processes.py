@@ -67,7 +67,9 @@ FAULTS: list[Fault] = [
           _stop("api", "frontend")),
     Fault("streaming-stopped", "the streaming engine process is killed", ("D1", "T1"),
           {f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
-           f"{CACHE}::test_streaming_engine_ticks_are_fresh": ERROR}, _stop_streaming),
+           f"{CACHE}::test_streaming_engine_ticks_are_fresh": ERROR}, _stop_streaming,
+          on={"manual": {"daily": {f"{HEALTH}[streaming_engine/health]": ERROR,  # it keeps no stream to go stale
+                                   f"{T1}::test_declared_processes_run[sandbox]": ERROR}}}),
     Fault("monitoring-down", "the monitoring process is killed", ("D1", "T1", "D11"),
           {f"{HEALTH}[monitoring/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
            f"{D11}[*]": WARNING}, _stop("monitoring")),

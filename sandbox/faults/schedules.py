@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from sandbox import lifecycle
 from sandbox.faults.base import BACKUPS, ERROR, WARNING, Fault, _put_back, _set_aside
+from sandbox.shape import of
 from sandbox.state import Sandbox, State
+
+
+def _cron_file(sandbox: Sandbox, state: State) -> tuple[Path, str]:
+    """Where the hourly backup is scheduled in this shape, and what names its line."""
+    if of(state.shape).backup_job == "script":
+        return sandbox.root / "etc" / "cron.d" / "miraikakaku-backup", "hourly_backup.sh"
+    return sandbox.config_dir / "crontab", "--kind hourly"
 
 
 def _drop_hourly_cron(sandbox: Sandbox, state: State) -> None:
     """Someone commented out the hourly backup while debugging, and never put it back."""
-    crontab = sandbox.config_dir / "crontab"
-    crontab.write_text("".join(f"# {line}" if "--kind hourly" in line else line
+    crontab, job = _cron_file(sandbox, state)
+    crontab.write_text("".join(f"#OFF {line}" if job in line else line
                                for line in crontab.read_text().splitlines(keepends=True)))  # fmt: skip
 
 
 def _restore_hourly_cron(sandbox: Sandbox, state: State) -> None:
-    crontab = sandbox.config_dir / "crontab"
-    crontab.write_text("".join(line.removeprefix("# ") for line in crontab.read_text().splitlines(keepends=True)))
+    crontab, _ = _cron_file(sandbox, state)
+    crontab.write_text("".join(line.removeprefix("#OFF ") for line in crontab.read_text().splitlines(keepends=True)))
+
+
+REVIEW_LINES = {"default": "Reviewed-by:", "manual": "Approved-by:"}
 
 
 def _deploy_plan_review(present: bool) -> Callable[[Sandbox, State], None]:
-    """The review line of next week's deploy plan, taken away (a request for review instead) or put back."""
-    lines = ("Review-requested-from:", "Reviewed-by:") if present else ("Reviewed-by:", "Review-requested-from:")
+    """The review line of next week's deploy plans, taken away (a request for review instead) or put back."""
 
     def change(sandbox: Sandbox, state: State) -> None:
-        for plan in sandbox.plans.glob("deploy-*.md"):
+        review = REVIEW_LINES[state.shape]
+        lines = ("Review-requested-from:", review) if present else (review, "Review-requested-from:")
+        for plan in [*sandbox.plans.glob("deploy-*.md"), *sandbox.plans.glob("deploy/*/*.md")]:
             plan.write_text(plan.read_text().replace(*lines))
 
     return change

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from sandbox import apt, dependencies, traffic
 from sandbox.faults.base import CRITICAL, ERROR, SECURITY_LOGS, WARNING, Fault, _stop
-from sandbox.faults.logs import _now_stamp
+from sandbox.faults.logs import _app_line
+from sandbox.shape import of
 from sandbox.state import Sandbox, State
 
 DEPENDENCIES = "checks/test_dependencies.py::test_no_dependency_has_a_known_vulnerability"
@@ -16,18 +17,17 @@ DEPENDENCIES = "checks/test_dependencies.py::test_no_dependency_has_a_known_vuln
 
 def _attack(*requests: tuple[str, str, str, int, int]) -> Callable[[Sandbox, State], None]:
     """Append (client, method, path, status, count) requests to the access log, as they happened just now;
-    each failed login also leaves the API's 'authentication failed' line in api.log."""
+    each failed login also leaves the API's failed-login line (in the shape's words) in api.log."""
 
     def inject(sandbox: Sandbox, state: State) -> None:
-        now = datetime.now(UTC)
+        now, shape = datetime.now(UTC), of(state.shape)
         access, app = [], []
         for client, method, path, status, count in requests:
             for _ in range(count):
-                access.append(traffic.access_line(client, now, method, path, status, 32, 0.004))
+                access.append(traffic.access_line(shape, client, now, method, path, status, 32, 0.004))
                 if path == "/api/auth/login" and status == 401:
                     user = "admin" if client.startswith("192.0.2.1") else "demo"
-                    app.append(f"{_now_stamp()} WARNING miraikakaku.api authentication failed for user={user} "
-                               f"from {client}\n")  # fmt: skip
+                    app.append(_app_line(state, "WARNING", "miraikakaku.api", shape.failed_login(user, client)))
         with open(sandbox.logs / "access.log", "a", encoding="utf-8") as out:
             out.writelines(access)
         with open(sandbox.logs / "api.log", "a", encoding="utf-8") as out:
