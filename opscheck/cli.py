@@ -9,6 +9,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from opscheck import draft
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError, ProbeError
 from opscheck.probes.postgres import Database
@@ -35,6 +36,31 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run every declared database source with LIMIT 0, read-only, and name what is missing",
     )
+    sketch = targets.add_parser("draft", help="look at a running deployment and draft a target file to review")
+    sketch.add_argument("--name", default="production")
+    sketch.add_argument("--timezone", default="Asia/Tokyo", help="where the platform runs (default Asia/Tokyo)")
+    sketch.add_argument("--host", default="local://", help="the testinfra URL of the host to look at")
+    sketch.add_argument("--host-name", default="app1")
+    sketch.add_argument("--api", help="the API's base URL"), sketch.add_argument("--frontend", help="the front end's")
+    sketch.add_argument("--ca-bundle", type=Path, help="a private CA the HTTPS endpoints are signed by")
+    for key in ("host", "port", "dbname", "user", "password-env", "sslmode"):
+        sketch.add_argument(f"--postgres-{key}", type=int if key == "port" else str)
+    sketch.add_argument("--redis", help="redis://host:port/db"), sketch.add_argument("--redis-password-env")
+    sketch.add_argument("--logs-dir", help="default /var/log/miraikakaku")
+    sketch.add_argument("--access-log", help="default /var/log/nginx/access.log")
+    sketch.add_argument("--logrotate", help="default /etc/logrotate.d/miraikakaku")
+    sketch.add_argument("--backups", help="the backup root (the manual's /backup/miraikakaku)")
+    sketch.add_argument("--offsite", help="a local mount of the off-site copy")
+    sketch.add_argument("--plans", help="the plans folder")
+    sketch.add_argument(
+        "--cron-dir", dest="cron_dirs", action="append", help="cron.d-style folder (default /etc/cron.d)"
+    )
+    sketch.add_argument(
+        "--timer-dir", dest="timer_dirs", action="append", help="systemd units (default /etc/systemd/system)"
+    )
+    sketch.add_argument("--port", dest="ports", action="append", help="a port the platform listens on (repeatable)")
+    sketch.add_argument("--process", dest="processes", action="append", help="a process's name (repeatable)")
+    sketch.add_argument("-o", "--output", type=Path, help="where to write it (default: stdout)")
     trail = commands.add_parser("audit", help="the audit trail of runs").add_subparsers(dest="action", required=True)
     for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs"),
                          ("prune", "remove old run folders, recording it in the chain")):  # fmt: skip
@@ -58,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
+        if args.action == "draft":
+            return _targets_draft(args)
         return _targets_check(args.file, args.connect)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
@@ -123,6 +151,20 @@ def _targets_check(path: Path, connect: bool = False) -> int:
     print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
           f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
     return _check_sources(target) if connect else 0
+
+
+def _targets_draft(args: argparse.Namespace) -> int:
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "action", "output")}
+    text = draft.draft({k: str(v) if isinstance(v, Path) else v for k, v in options.items()})
+    if args.output is None:
+        print(text, end="")
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        edits = [line for line in text.splitlines() if line.startswith("# EDIT:")]
+        print(f"drafted {args.output}: review every '# guess:'" + (f"; {len(edits)} edit(s) to make:" if edits else ""))
+        for line in edits:
+            print("  " + line.removeprefix("# EDIT: "))
+    return 0
 
 
 def _check_sources(target: LoadedTarget) -> int:
