@@ -91,8 +91,10 @@ def draft(options: dict) -> str:
         _backups(result, host, options, ZoneInfo(zone))
     if options.get("plans"):
         _plans(result, host, Path(options["plans"]))
-    result.edits.append("[attestations] trail: where `opscheck attest` keeps the team's word (M4 DR review, X7 "
-                        "renewal where the host has no certbot); until one is recorded, those checks fail")
+    result.edits.append(
+        "[attestations] trail: where `opscheck attest` keeps the team's word (M4 DR review, X7 "
+        "renewal where the host has no certbot); until one is recorded, those checks fail"
+    )
     return result.render(options["name"])
 
 

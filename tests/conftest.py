@@ -89,8 +89,10 @@ def checks_runner(platform: Sandbox, reports: Path):
     """Run checks against `platform` through its target file, exactly as against production."""
     env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
 
-    def run(*args: str) -> CheckRun:
-        return run_pytest(["checks", "--target", str(platform.target_file), *args], reports, env)
+    def run(*args: str, only: list[str] | None = None) -> CheckRun:
+        """`only`: these node ids alone (a heal is proven on what the fault broke; the next fault's exact-set
+        assertion finds anything else left broken)."""
+        return run_pytest([*(only or ["checks"]), "--target", str(platform.target_file), *args], reports, env)
 
     return run
 

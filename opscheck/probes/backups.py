@@ -220,5 +220,9 @@ def copy_differences(local: BackupSet, copy: BackupSet) -> list[str]:
         elif other.stat().st_size != file.stat().st_size:
             problems.append(f"{file.name} is {other.stat().st_size} bytes, {file.stat().st_size} here")
         elif dumps.digest(str(other)) != dumps.digest(str(file)):
-            problems.append(f"{file.name} differs in content")
+            bad_here = any(p.startswith(file.name + " ") for p in local.manifest_problems())
+            problems.append(
+                f"{file.name} differs in content"
+                + (" (here it fails its manifest: the off-site copy is the one to restore from)" if bad_here else "")
+            )
     return problems
