@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, croniter
 
@@ -19,6 +20,7 @@ class Entry:
     schedule: str  # as written: "0 3 * * *", "@hourly", or a timer's OnCalendar=
     command: str
     firings: tuple[datetime, ...] = ()  # a timer's next firings, as systemd computed them; empty for cron
+    zone: str | None = None  # CRON_TZ (or TZ) in force for this cron line; None: the host's zone
 
 
 def cron_line(line: str, with_user: bool = False) -> tuple[str, str] | None:
@@ -50,8 +52,14 @@ def cron_firings(schedule: str, start: datetime, span: timedelta = WEEK) -> tupl
 
 
 def firings(entry: Entry, start: datetime, span: timedelta = WEEK) -> tuple[datetime, ...]:
+    """When `entry` fires in [start, start + span): a cron line in its CRON_TZ, else in `start`'s zone."""
     if entry.firings:
         return tuple(m for m in entry.firings if start <= m < start + span)
+    if entry.zone:
+        try:
+            start = start.astimezone(ZoneInfo(entry.zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ()
     return cron_firings(entry.schedule, start, span)
 
 

@@ -34,8 +34,17 @@ def entries(host: testinfra.host.Host, where: str, crontab: Path | None, cron_fi
 
 
 def _cron(text: str, source: str, with_user: bool) -> list[Entry]:
-    parsed = (cron_line(line, with_user) for line in text.splitlines())
-    return [Entry(source, schedule, command) for schedule, command in filter(None, parsed)]
+    """The schedule lines of a crontab, each with the CRON_TZ (cronie) or TZ set above it."""
+    entries, zone = [], None
+    for line in text.splitlines():
+        name, _, value = line.strip().partition("=")
+        if name.strip() in ("CRON_TZ", "TZ") and value:
+            zone = value.strip().strip("'\"")
+            continue
+        parsed = cron_line(line, with_user)
+        if parsed:
+            entries.append(Entry(source, parsed[0], parsed[1], zone=zone))
+    return entries
 
 
 def _files(host: testinfra.host.Host, path: Path) -> list[str]:

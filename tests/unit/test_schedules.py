@@ -38,3 +38,9 @@ def test_crontab_and_cron_d_lines():
     assert cron_line("@daily root /opt/x/b.sh", with_user=True) == ("@daily", "/opt/x/b.sh")
     for not_a_job in ("# 0 3 * * * x", "MAILTO=ops@example.com", "", "@reboot /x", "0 3 * *"):
         assert cron_line(not_a_job) is None
+
+
+def test_a_cron_line_fires_in_its_cron_tz():
+    tokyo = Entry("cron.d", "0 3 * * *", "daily_backup.sh", zone="Asia/Tokyo")
+    assert not same_schedule(tokyo, "0 3 * * *", START), "03:00 in Tokyo is 18:00 UTC"
+    assert same_schedule(tokyo, "0 18 * * *", START)
