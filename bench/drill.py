@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from opscheck.probes import backup_figures, drill
 from opscheck.probes.backups import BackupStore
@@ -13,7 +14,7 @@ def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:
     spec = target.spec.drill
     assert spec is not None and target.spec.backups is not None
     password = target.secret(spec.password_env)
-    latest = BackupStore(target.spec.backups.root).latest("daily")
+    latest = BackupStore(target.spec.backups, target.spec.zone()).latest("daily")
     assert latest is not None
     dump = latest.part("database")
     server = drill.ScratchServer(spec, password)
@@ -41,9 +42,9 @@ def drill_against_bare_restore(target: LoadedTarget) -> dict[str, str]:
     outcome = drill.run(spec, password, latest)
     drill_s = time.perf_counter() - started
     assert not outcome.restore_error and outcome.amcheck_ok, outcome
-    prices = latest.record["figures"]["row_counts"]["stock_prices"]
+    prices = latest.recorded_rows()["stock_prices"]
     return {
-        "dump": f"{dump.name}, {dump.stat().st_size / 2**20:.0f} MB, {prices:,} prices",
+        "dump": f"{Path(dump).name}, {Path(dump).stat().st_size / 2**20:.0f} MB, {prices:,} prices",
         "bare replay (psql -v ON_ERROR_STOP=1 -1 -f)": f"{bare_s:.1f} s",
         "whole drill": f"{drill_s:.1f} s (restore {outcome.restore_s:.1f} s, figures {outcome.figures_s:.1f} s, "
         f"pg_amcheck {outcome.amcheck_s:.1f} s)",

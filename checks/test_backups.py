@@ -25,7 +25,7 @@ def cron_line(spec, kind: str) -> str:
 def _latest(backups, kind):
     latest = backups.latest(kind)
     assert latest is not None, (
-        f"no {kind} backup set in {backups.root}. Manual: check the cron entry `{cron_line(backups.spec, kind)}` "
+        f"no {kind} backup set in {backups.place}. Manual: check the cron entry `{cron_line(backups.spec, kind)}` "
         "and the job's log, then run it by hand"
     )
     return latest
@@ -74,7 +74,7 @@ def test_latest_backup_is_intact(backups, kind):
 def test_every_backup_set_is_readable(backups):
     _, unreadable = backups.sets()
     assert not unreadable, (
-        f"{len(unreadable)} folder(s) in {backups.root} are not readable backup sets: {'; '.join(unreadable)}"
+        f"{len(unreadable)} folder(s) in {backups.place} are not readable backup sets: {'; '.join(unreadable)}"
     )
 
 

@@ -24,7 +24,7 @@ def restored(target, backups) -> drill.DrillOutcome:
         pytest.skip("the target does not allow restore drills ([permissions] allow_drills = false)")
     latest = backups.latest("daily")
     if latest is None:
-        pytest.fail(f"no daily backup set in {backups.root} to restore", pytrace=False)
+        pytest.fail(f"no daily backup set in {backups.place} to restore", pytrace=False)
     return drill.run(spec, target.secret(spec.password_env), latest)
 
 

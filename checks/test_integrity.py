@@ -35,7 +35,7 @@ def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups):
     latest = backups.latest("daily")
     recorded = latest.recorded_rows().get("stock_prices") if latest else None
     if recorded is None:
-        pytest.fail(f"no daily backup in {backups.root} holds stock_prices' rows to compare with", pytrace=False)
+        pytest.fail(f"no daily backup in {backups.place} holds stock_prices' rows to compare with", pytrace=False)
     now = db.value("SELECT count(*) FROM stock_prices")
     floor = int(recorded * 0.99)
     assert now >= floor, (

@@ -4,6 +4,8 @@ Run right after a restore: `pytest -m post_restore` (with --restored-from SET wh
 newest daily set). The component health checks (D1) carry the same mark.
 """
 
+import os
+
 import pytest
 
 from opscheck.judge import restore
@@ -77,9 +79,10 @@ def test_configuration_matches_the_config_archive(host, host_spec, restored_from
             differing.append(f"{member} missing")
         elif live.sha256sum != digest:
             differing.append(f"{member} differs")
+    config_archive = os.path.basename(restored_from.part("config") or "config_*.tar.gz")
     assert not differing, (
         f"on {host_spec.name}, the configuration under {root} is not what {restored_from.name} archived: "
-        f"{', '.join(differing)}. Manual: tar -xzf {restored_from.part('config').name} again and restart"
+        f"{', '.join(differing)}. Manual: tar -xzf {config_archive} again and restart"
     )
 
 

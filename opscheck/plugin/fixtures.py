@@ -116,7 +116,7 @@ def restored_from(backups: BackupStore, request: pytest.FixtureRequest) -> Backu
     name = request.config.getoption("opscheck_restored_from")
     found = [s for s in backups.sets()[0] if s.name == name] if name else [backups.latest("daily")]
     if not found or found[0] is None:
-        pytest.fail(f"no backup set {name or '(daily)'} in {backups.root} to compare the restore with", pytrace=False)
+        pytest.fail(f"no backup set {name or '(daily)'} in {backups.place} to compare the restore with", pytrace=False)
     return found[0]
 
 

@@ -17,18 +17,20 @@ import subprocess
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
 from opscheck.errors import OpscheckError, ProbeError
-from opscheck.probes import backup_figures, dumps
+from opscheck.probes import backup_figures
 from opscheck.probes.backups import BackupSet
+from opscheck.probes.files import LocalFiles
 from opscheck.probes.postgres import describe_error
 from opscheck.target.postgres import Drill
 
@@ -97,9 +99,11 @@ class ScratchServer:
         except psycopg.Error as exc:
             raise ProbeError("drill scratch server", self.address, describe_error(exc, self._password)) from None
 
-    def run_tool(self, command: list[str], dbname: str, stdin: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def run_tool(
+        self, command: list[str], dbname: str, stdin: Callable[[], BinaryIO] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """A client tool against `dbname`; the password travels in the environment, never on a command line.
-        `stdin`: a gzipped dump streamed into the tool's input as it is decompressed (never whole in memory)."""
+        `stdin`: opens a dump to stream into the tool's input, block by block (never whole in memory)."""
         env = {**os.environ, "PGHOST": self.spec.host, "PGPORT": str(self.spec.port), "PGUSER": self.spec.user,
                "PGDATABASE": dbname, "PGSSLMODE": self.spec.sslmode, "PGCONNECT_TIMEOUT": "10"}  # fmt: skip
         if self._password:
@@ -143,10 +147,12 @@ def run(spec: Drill, password: str | None, backup: BackupSet) -> DrillOutcome:
     return outcome
 
 
-def _piped(command: list[str], env: dict[str, str], dump: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run `command` with the gzipped `dump` decompressed into its input, block by block, within `timeout`."""
+def _piped(
+    command: list[str], env: dict[str, str], opener: Callable[[], BinaryIO], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` with what `opener` opens streamed into its input, block by block, within `timeout`."""
     deadline = time.monotonic() + timeout
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, gzip.open(dump, "rb") as source:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, opener() as source:
         tool = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err)
         assert tool.stdin is not None
         try:
@@ -179,17 +185,26 @@ def drop_scratch(admin: psycopg.Connection, name: str) -> None:
         admin.execute(drop + sql.SQL(" WITH (FORCE)"))
 
 
-def _restore(server: ScratchServer, tools: dict[str, str], dump: Path, outcome: DrillOutcome) -> None:
-    form = dumps.dump_format(str(dump))
-    if form == "plain":  # as the manual's daily_backup.sh writes it
-        command = [tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", str(dump)]
-    elif form == "plain-gzip":
-        command = [tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"]
+def _restore(server: ScratchServer, tools: dict[str, str], dump: str, outcome: DrillOutcome) -> None:
+    """Replay the dump: read in place where it lies on this machine, else streamed from its host (only a
+    directory-format dump cannot be streamed)."""
+    files, form = outcome.backup.files, outcome.backup.dump_facts["format"]
+    here = isinstance(files, LocalFiles)
+    if form == "directory" and not here:
+        outcome.restore_error = f"{dump} is a directory-format dump on {files.where}: run the drill on that host"
+        return
+    opener: Callable[[], BinaryIO] | None = None
+    if not here or form == "plain-gzip":
+        opener = (lambda: gzip.GzipFile(fileobj=files.open(dump), mode="rb")) if form == "plain-gzip" else (
+            lambda: files.open(dump))  # fmt: skip
+    source = "-" if opener else dump
+    if form in ("plain", "plain-gzip"):  # as the manual's daily_backup.sh writes it
+        command = [tools["psql"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", source]
     else:  # custom or directory format
         command = [tools["pg_restore"], "--exit-on-error", "--no-owner", "--single-transaction",
-                   "-d", outcome.database, str(dump)]  # fmt: skip
+                   "-d", outcome.database] + ([] if opener else [dump])  # fmt: skip
     started = time.monotonic()
-    result = server.run_tool(command, outcome.database, stdin=dump if form == "plain-gzip" else None)
+    result = server.run_tool(command, outcome.database, stdin=opener)
     outcome.restore_s = time.monotonic() - started
     if result.returncode != 0:
         outcome.restore_error = f"{Path(command[0]).name} exited {result.returncode}: {server.scrub(result.stderr)}"

@@ -3,12 +3,14 @@
 A window's start is found by binary search on byte offsets, so the last two hours of a
 log cost two hours of reading however large the file is. Rotated files (`.1`, `.2.gz`, …)
 are read only when the window reaches back into them (a file last written before the
-window opens cannot hold a line inside it).
+window opens cannot hold a line inside it). Files are read where they lie, through a `Files`
+(opscheck.probes.files): on a remote host only the bytes the window needs cross the wire.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,21 +18,25 @@ from pathlib import Path
 from typing import BinaryIO
 
 from opscheck.errors import ProbeError
+from opscheck.probes.files import LOCAL, Entry, Files
 
 TimeOf = Callable[[bytes], float | None]  # a line's epoch seconds, None for an unstamped line
 ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20
 
 
-def family(path: Path) -> list[Path]:
-    """The log and its rotations, oldest first: name.N(.gz) … name.1, name."""
-    rotated = []
-    for candidate in path.parent.glob(path.name + ".*"):
-        match = ROTATED.search(candidate.name[len(path.name) :])
-        if match and candidate.name[len(path.name) :] == match.group(0):
-            rotated.append((int(match.group(1)), candidate))
-    ordered = [p for _, p in sorted(rotated, reverse=True)]
-    return [*ordered, path] if path.exists() else ordered
+def family(path: str, files: Files = LOCAL) -> list[Entry]:
+    """The log and its rotations, oldest first: name.N(.gz) … name.1, name (each an Entry named by its path)."""
+    folder, name = os.path.split(path)
+    rotated, live = [], None
+    for entry in files.entries(folder or ".") or []:
+        suffix = entry.name[len(name) :]
+        if entry.name == name:
+            live = entry
+        elif entry.name.startswith(name) and (match := ROTATED.fullmatch(suffix)):
+            rotated.append((int(match.group(1)), entry))
+    ordered = [e for _, e in sorted(rotated, key=lambda r: r[0], reverse=True)] + ([live] if live else [])
+    return [Entry(os.path.join(folder, e.name), e.kind, e.size, e.mtime) for e in ordered]
 
 
 def seek_to(handle: BinaryIO, size: int, since: float, time_of: TimeOf) -> int:
@@ -62,10 +68,21 @@ class LogFile:
 
     part = "log"
 
-    def __init__(self, name: str, path: Path, time_of: TimeOf) -> None:
+    def __init__(self, name: str, path: Path | str, time_of: TimeOf, files: Files = LOCAL) -> None:
         self.name = name
-        self.path = path
+        self.path = str(path)
         self.time_of = time_of
+        self.files = files
+
+    @property
+    def place(self) -> str:
+        """The log as a person finds it: its path and the host that holds it."""
+        return f"{self.path} on {self.files.where}"
+
+    def _error(self, path: str, exc: BaseException) -> ProbeError:
+        return ProbeError(
+            f"{self.name} log", f"{path} on {self.files.where}", getattr(exc, "strerror", None) or str(exc)
+        )
 
     def lines(self, since: float, until: float | None = None) -> Iterator[bytes]:
         """Lines stamped in [since, until), oldest first, without their newline."""
@@ -79,26 +96,30 @@ class LogFile:
         between the first one inside the window and the block that reaches `until` is inside.
         An unstamped line (a traceback's continuation) goes with the line before it.
         """
-        files = family(self.path)
-        if not files:
-            raise ProbeError(f"{self.name} log", str(self.path), "no such file (nor any rotation of it)")
-        for file in files:
+        found = family(self.path, self.files)
+        if not found:
+            raise self.files.missing(f"{self.name} log", self.path, "no such file (nor any rotation of it)")
+        for file in found:
             try:
-                if file.stat().st_mtime < since:
+                if file.mtime < since:
                     continue
                 for block in self._blocks(file, since, until):
                     if block is None:
                         return
                     yield block
-            except OSError as exc:
-                raise ProbeError(f"{self.name} log", str(file), exc.strerror or str(exc)) from None
+            except (OSError, EOFError) as exc:
+                raise self._error(file.name, exc) from None
 
-    def _blocks(self, file: Path, since: float, until: float | None) -> Iterator[list[bytes] | None]:
+    def _open(self, path: str) -> BinaryIO:
+        handle = self.files.open(path)
+        return gzip.GzipFile(fileobj=handle, mode="rb") if path.endswith(".gz") else handle  # type: ignore[return-value]
+
+    def _blocks(self, file: Entry, since: float, until: float | None) -> Iterator[list[bytes] | None]:
         """Blocks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
-        compressed = file.suffix == ".gz"
-        with gzip.open(file, "rb") if compressed else open(file, "rb") as handle:
+        compressed = file.name.endswith(".gz")
+        with self._open(file.name) as handle:
             if not compressed:
-                handle.seek(seek_to(handle, file.stat().st_size, since, self.time_of))  # type: ignore[arg-type]
+                handle.seek(seek_to(handle, file.size, since, self.time_of))
             carry, opened = b"", False
             while True:
                 data = handle.read(CHUNK)
@@ -143,23 +164,23 @@ class LogFile:
     def newest_time(self) -> float | None:
         """The stamp of the last stamped line of the live file (read from its end)."""
         try:
-            with open(self.path, "rb") as handle:
+            with self.files.open(self.path) as handle:
                 size = handle.seek(0, 2)
                 handle.seek(max(0, size - 65536))
                 stamps = [self.time_of(line) for line in handle.read().splitlines()]
         except OSError as exc:
-            raise ProbeError(f"{self.name} log", str(self.path), exc.strerror or str(exc)) from None
+            raise self._error(self.path, exc) from None
         return next((s for s in reversed(stamps) if s is not None), None)
 
     def oldest_time(self) -> float | None:
         """The stamp of the first stamped line of the oldest file still kept (a rotation, gzipped or not): how far
         back the log reaches. None where no file of it holds a stamped line near its start."""
-        for file in family(self.path):
+        for file in family(self.path, self.files):
             try:
-                with gzip.open(file, "rb") if file.suffix == ".gz" else open(file, "rb") as handle:
+                with self._open(file.name) as handle:
                     head = handle.read(65536)
             except (OSError, EOFError) as exc:
-                raise ProbeError(f"{self.name} log", str(file), getattr(exc, "strerror", None) or str(exc)) from None
+                raise self._error(file.name, exc) from None
             stamps = (self.time_of(line) for line in head.splitlines())
             first = next((s for s in stamps if s is not None), None)
             if first is not None:
@@ -170,18 +191,18 @@ class LogFile:
         """Why the log cannot tell what happened from `since` on (it begins later, or holds nothing), or None."""
         oldest = self.oldest_time()
         if oldest is None:
-            return f"the {self.name} log {self.path} holds no time-stamped line"
+            return f"the {self.name} log {self.place} holds no time-stamped line"
         if oldest > since + 60:  # a minute's grace: a log rotated at the window's edge still covers it
             began = datetime.fromtimestamp(oldest, UTC).isoformat(timespec="minutes")
             wanted = datetime.fromtimestamp(since, UTC).isoformat(timespec="minutes")
-            return f"the {self.name} log {self.path} (with its rotations) begins at {began}, after {wanted}"
+            return f"the {self.name} log {self.place} (with its rotations) begins at {began}, after {wanted}"
         return None
 
     def tail(self, count: int) -> list[str]:
         try:
-            with open(self.path, "rb") as handle:
+            with self.files.open(self.path) as handle:
                 size = handle.seek(0, 2)
                 handle.seek(max(0, size - 200 * count))
                 return [line.decode(errors="replace") for line in handle.read().splitlines()[-count:]]
-        except OSError:
+        except (OSError, ProbeError):
             return []
