@@ -5,7 +5,6 @@ the target's scheduled one). The health checks (D1), the index check (R1) and th
 (D6) carry the same mark: the manual's "full function test, performance check" (MW3).
 """
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -56,18 +55,19 @@ def test_tables_were_vacuumed_and_analyzed_in_the_window(db, maintenance_window)
 
 @pytest.mark.checklist("MW2")
 @pytest.mark.level("warning")
-def test_logs_were_rotated_in_the_window(target, maintenance_window):
+def test_logs_were_rotated_in_the_window(target, logs, maintenance_window):
     """logrotate leaves NAME.1 (or NAME.1.gz); its inode changes when written, so its ctime is when it rotated."""
     start = maintenance_window.start.timestamp()
-    logs = target.spec.logs.declared()
-    if not logs:
+    declared = target.spec.logs.declared()
+    if not declared:
         pytest.skip("the target declares no logs ([logs])")
     unrotated = []
-    for name, path in logs.items():
-        rotated = [p for p in (path.with_name(path.name + ".1"), path.with_name(path.name + ".1.gz")) if p.exists()]
-        empty = path.exists() and path.stat().st_size == 0  # logrotate's notifempty: nothing to rotate
-        if not empty and not any(os.stat(p).st_ctime >= start for p in rotated):
-            unrotated.append(f"{name} ({path})")
+    for name in declared:
+        for log in logs.file(name).each():
+            live, rotated = log.live(), log.rotation()
+            empty = live is not None and live.size == 0  # logrotate's notifempty: nothing to rotate
+            if not empty and not (rotated and rotated.ctime >= start):
+                unrotated.append(f"{name} ({log.place})")
     assert not unrotated, (
         f"not rotated since {_when(maintenance_window)}: {', '.join(unrotated)}. "
         "Manual (MW2): logrotate -f /etc/logrotate.d/miraikakaku; check its configuration (W7)"

@@ -10,6 +10,7 @@ from collections.abc import Generator
 
 import pytest
 
+from opscheck.plugin.hosts import fleet_of
 from opscheck.plugin.logs import log_file
 from opscheck.plugin.target import loaded_target
 
@@ -25,10 +26,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not report.failed or mark is None or target is None:
         return report
     for name in mark.args:
-        log = log_file(target.spec.logs, name, target.spec.zone())
+        log = log_file(target.spec.logs, name, target.spec.zone(), fleet_of(item.config, target.spec))
         if log is None:
             continue
-        path = log.path
+        path = log.place
         text = "\n".join(log.tail(TAIL_LINES)) or "(empty or unreadable)"
         for secret in target.secret_values():
             text = text.replace(secret, "***")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import testinfra
 
+from opscheck.plugin.hosts import Fleet, fleet_of
 from opscheck.plugin.logs import Logs
 from opscheck.plugin.reports import run_dir
 from opscheck.plugin.target import required_target
@@ -65,11 +66,21 @@ def cache(target: LoadedTarget) -> Iterator[Cache]:
 
 
 @pytest.fixture(scope="session")
-def backups(target: LoadedTarget) -> BackupStore:
+def fleet(target: LoadedTarget, request: pytest.FixtureRequest) -> Iterator[Fleet]:
+    """The target's hosts, one multiplexed connection each for this process."""
+    found = fleet_of(request.config, target.spec)
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="session")
+def backups(target: LoadedTarget, fleet: Fleet) -> BackupStore:
+    """The backup sets, read on the host that holds them ([backups] on)."""
     spec = target.spec.backups
     if spec is None:
         pytest.skip("the target declares no backups ([backups] absent)")
-    return BackupStore(spec, target.spec.zone())
+    _, files = fleet.files_on(spec.on)[0]
+    return BackupStore(spec, target.spec.zone(), files=files)
 
 
 @pytest.fixture(scope="session")
@@ -147,11 +158,11 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @pytest.fixture(scope="session")
-def logs(target: LoadedTarget) -> Logs:
-    return Logs(target)
+def logs(target: LoadedTarget, fleet: Fleet) -> Logs:
+    return Logs(target, fleet)
 
 
 @pytest.fixture
-def host(host_spec) -> testinfra.host.Host:
+def host(host_spec, fleet: Fleet) -> testinfra.host.Host:
     """The testinfra host of one of the target's hosts: checks that apply per host run once per host."""
-    return testinfra.get_host(host_spec.url)
+    return fleet.connect(host_spec)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from opscheck.plugin.hosts import fleet_of
+from opscheck.plugin.logs import holders
 from opscheck.plugin.target import required_target
 from opscheck.probes import load
 from opscheck.probes.integrity import rules
@@ -61,9 +63,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
     if "app_log" in wanted:
         names = [name for name in ("app", "frontend", "alerts") if name in spec.logs.declared()]
-        _over(metafunc, "app_log", names, "no application log ([logs] app, frontend, alerts)")
+        _over(metafunc, "app_log", _per_host(metafunc, names), "no application log ([logs] app, frontend, alerts)")
     if "log_name" in wanted:
-        _over(metafunc, "log_name", list(spec.logs.declared()), "no log ([logs])")
+        _over(metafunc, "log_name", _per_host(metafunc, list(spec.logs.declared())), "no log ([logs])")
     if "public_url" in wanted:
         _over(metafunc, "public_url", spec.outside.urls, "no public names ([outside] urls)")
     if "endpoint" in wanted:
@@ -113,6 +115,17 @@ PARAMETERS = {"health_endpoint", "integrity_rule", "app_log", "log_name", "publi
               "host_spec", "resource", "attested_item", "capacity_figure",
               "load_threshold", "tls_endpoint",
               "public_component", "dependency_manifest"}  # fmt: skip
+
+
+def _per_host(metafunc: pytest.Metafunc, names: list[str]) -> list[str]:
+    """Each log once, or once per host (`app@app2`) where several hosts keep one: each is judged on its own."""
+    spec = required_target(metafunc.config).spec
+    fleet = fleet_of(metafunc.config, spec)
+    out = []
+    for name in names:
+        kept = holders(spec.logs, name, fleet)
+        out += [f"{name}@{host}" for host in kept] if len(kept) > 1 else [name]
+    return out
 
 
 def on_hosts_with_role(role: str):

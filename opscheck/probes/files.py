@@ -35,6 +35,7 @@ class Entry:
     kind: str  # f (regular file), d (folder), l, p, c, b, s as find's %y prints them
     size: int
     mtime: float
+    ctime: float = 0.0  # when its inode last changed (a rename by logrotate changes it)
 
 
 class Files:
@@ -104,7 +105,7 @@ def _entry(name: str, found: os.stat_result) -> Entry:
     mode = found.st_mode
     kind = ("d" if stat_module.S_ISDIR(mode) else "f" if stat_module.S_ISREG(mode) else "l" if stat_module.S_ISLNK(mode)
             else "p" if stat_module.S_ISFIFO(mode) else "c")  # fmt: skip
-    return Entry(name, kind, found.st_size, found.st_mtime)
+    return Entry(name, kind, found.st_size, found.st_mtime, found.st_ctime)
 
 
 class HostFiles(Files):
@@ -117,15 +118,17 @@ class HostFiles(Files):
 
     @functools.cache  # noqa: B019 - one per host and run: a folder is listed once
     def entries(self, folder: str) -> list[Entry] | None:
-        listed = self._run(f"find {shlex.quote(str(folder))} -mindepth 1 -maxdepth 1 -printf '%f\\t%y\\t%s\\t%T@\\n'")
+        listed = self._run(
+            f"find {shlex.quote(str(folder))} -mindepth 1 -maxdepth 1 -printf '%f\\t%y\\t%s\\t%T@\\t%C@\\n'"
+        )
         if listed.rc != 0:
             if "No such file" in listed.stderr or "Not a directory" in listed.stderr:
                 return None
             raise ProbeError("files", f"{folder} on {self.where}", listed.stderr.strip() or f"find exited {listed.rc}")
         out = []
         for line in listed.stdout.splitlines():
-            name, kind, size, mtime = line.rsplit("\t", 3)
-            out.append(Entry(name, kind, int(size), float(mtime)))
+            name, kind, size, mtime, ctime = line.rsplit("\t", 4)
+            out.append(Entry(name, kind, int(size), float(mtime), float(ctime)))
         return out
 
     def open(self, path: str) -> BinaryIO:

@@ -36,7 +36,7 @@ def family(path: str, files: Files = LOCAL) -> list[Entry]:
         elif entry.name.startswith(name) and (match := ROTATED.fullmatch(suffix)):
             rotated.append((int(match.group(1)), entry))
     ordered = [e for _, e in sorted(rotated, key=lambda r: r[0], reverse=True)] + ([live] if live else [])
-    return [Entry(os.path.join(folder, e.name), e.kind, e.size, e.mtime) for e in ordered]
+    return [Entry(os.path.join(folder, e.name), e.kind, e.size, e.mtime, e.ctime) for e in ordered]
 
 
 def seek_to(handle: BinaryIO, size: int, since: float, time_of: TimeOf) -> int:
@@ -76,8 +76,8 @@ class LogFile:
 
     @property
     def place(self) -> str:
-        """The log as a person finds it: its path and the host that holds it."""
-        return f"{self.path} on {self.files.where}"
+        """The log as a person finds it: its path, and the host that holds it where that is not this machine."""
+        return self.path if self.files is LOCAL else f"{self.path} on {self.files.where}"
 
     def _error(self, path: str, exc: BaseException) -> ProbeError:
         return ProbeError(
@@ -161,6 +161,16 @@ class LogFile:
                 return when
         return float("-inf")
 
+    def live(self) -> Entry | None:
+        """The live file (not a rotation), as its host lists it; None where it is not there."""
+        found = family(self.path, self.files)
+        return found[-1] if found and found[-1].name == self.path else None
+
+    def rotation(self) -> Entry | None:
+        """The newest rotation (`.1` or `.1.gz`), where logrotate has made one."""
+        return next((e for e in family(self.path, self.files) if e.name in (f"{self.path}.1", f"{self.path}.1.gz")),
+                    None)  # fmt: skip
+
     def newest_time(self) -> float | None:
         """The stamp of the last stamped line of the live file (read from its end)."""
         try:
@@ -187,6 +197,10 @@ class LogFile:
                 return first
         return None
 
+    def each(self) -> list[LogFile]:
+        """The log's copies, one a host (this one alone)."""
+        return [self]
+
     def covers(self, since: float) -> str | None:
         """Why the log cannot tell what happened from `since` on (it begins later, or holds nothing), or None."""
         oldest = self.oldest_time()
@@ -206,3 +220,40 @@ class LogFile:
                 return [line.decode(errors="replace") for line in handle.read().splitlines()[-count:]]
         except (OSError, ProbeError):
             return []
+
+
+class LogGroup:
+    """One log as several hosts keep it (two API instances, two access logs): read as one, the service's."""
+
+    def __init__(self, logs: list[LogFile]) -> None:
+        self.logs = logs
+        self.name = logs[0].name
+        self.path = logs[0].path
+
+    @property
+    def place(self) -> str:
+        return " and ".join(log.place for log in self.logs)
+
+    def lines(self, since: float, until: float | None = None) -> Iterator[bytes]:
+        for log in self.logs:
+            yield from log.lines(since, until)
+
+    def blocks(self, since: float, until: float | None = None) -> Iterator[list[bytes]]:
+        for log in self.logs:
+            yield from log.blocks(since, until)
+
+    def newest_time(self) -> float | None:
+        return max((t for log in self.logs if (t := log.newest_time()) is not None), default=None)
+
+    def oldest_time(self) -> float | None:
+        found = [log.oldest_time() for log in self.logs]
+        return None if None in found else max(found)  # type: ignore[type-var]
+
+    def covers(self, since: float) -> str | None:
+        return next((why for log in self.logs if (why := log.covers(since))), None)
+
+    def tail(self, count: int) -> list[str]:
+        return [line for log in self.logs for line in log.tail(count)]
+
+    def each(self) -> list[LogFile]:
+        return self.logs

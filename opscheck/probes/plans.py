@@ -1,9 +1,11 @@
-"""Plans on file (D12, W8): the files a day's or a week's patterns name, found by glob under the plans folder."""
+"""Plans on file (D12, W8): the files a day's or a week's patterns name, found by glob under the plans folder,
+on the host that keeps them."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+
+from opscheck.probes.files import LOCAL, Entry, Files
 
 
 def fields(day: date) -> dict[str, str]:
@@ -14,11 +16,15 @@ def fields(day: date) -> dict[str, str]:
             "iso_week": f"{iso_week:02d}"}  # fmt: skip
 
 
-def find(folder: Path, patterns: list[str], day: date) -> list[Path]:
-    """Every file under `folder` that one of `patterns`, filled in for `day`, matches; in pattern order."""
-    found: list[Path] = []
+def find(folder: str, patterns: list[str], day: date, files: Files = LOCAL) -> list[Entry]:
+    """Every file under `folder` that one of `patterns`, filled in for `day`, matches (each named by its path);
+    in pattern order."""
+    found: list[Entry] = []
     for pattern in patterns:
-        found += [p for p in sorted(folder.glob(pattern.format(**fields(day)))) if p.is_file() and p not in found]
+        for path in files.glob(str(folder), pattern.format(**fields(day))):
+            entry = files.stat(path)
+            if entry is not None and entry.kind == "f" and path not in [e.name for e in found]:
+                found.append(Entry(path, entry.kind, entry.size, entry.mtime, entry.ctime))
     return found
 
 

@@ -37,6 +37,7 @@ class KindPlace(Section):
 
 class Backups(Section):
     root: Path
+    on: str = "backup"  # the host (by name or role) that holds the sets, and where their jobs are scheduled (B1)
     offsite: Path | None = None
     # A set's folder name: when the job started, as strftime of the target's timezone (the script's `date`).
     set_name: str = "%Y%m%d_%H%M%S"

@@ -24,6 +24,10 @@ class Logs(Section):
     frontend: Path | None = None
     access: Path | None = None  # nginx's access log, in `access_format`
     alerts: Path | None = None  # what the monitoring system raised
+    # Where the logs are: a host's name or a role (every host with it: each its own log, traffic summed); `hosts`
+    # gives a log a place of its own (alerts = "monitoring"). A target without hosts reads them on this machine.
+    on: str = "api"
+    hosts: dict[Literal["app", "frontend", "access", "alerts"], str] = {}
     # nginx's own log_format string for the access log (default: `combined` with $request_time appended), and
     # the variable that holds the client (http_x_forwarded_for behind a proxy nginx does not resolve).
     access_format: str = DEFAULT_ACCESS_FORMAT

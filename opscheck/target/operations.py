@@ -29,6 +29,7 @@ class Plans(Section):
     """
 
     dir: Path
+    on: str = "api"  # the host (by name or role) that keeps them
     maintenance: list[str] = ["maintenance-{date}.md"]
     no_maintenance: list[str] = ["maintenance-{date}.none"]  # the day needs none, on record
     deploy: list[str] = ["deploy-{iso_year}-W{iso_week}.md"]

@@ -54,6 +54,7 @@ class Security(Section):
 class Dependencies(Section):
     """X5 / W3: the manifests to audit and the advisory services to ask (an air-gapped site names its mirrors)."""
 
+    on: str = "api"  # the host (by name or role) that holds the manifests
     python: list[Path] = []  # pinned requirements files
     npm: list[Path] = []  # project folders holding package-lock.json
     osv_url: str = "https://api.osv.dev"  # OSV-compatible API: pip-audit asks {osv_url}/v1/query

@@ -1,0 +1,111 @@
+"""The target's hosts as the checks reach them: one testinfra connection per host per process, ssh multiplexed.
+
+testinfra's `ssh://` opens a new connection for every command unless a ControlPath is configured (it ignores
+one given in the URL, honours one in an ssh config file). So each pytest process writes an ssh config of its
+own, in a private folder, that multiplexes every host over one master connection and then reads the user's
+and the system's own ssh configuration; the masters are closed when the run ends.
+
+Files (logs, backup sets, plans, manifests) are read on the hosts that hold them, named in the target by host
+name or role (`on = "backup"`); a `local://` host's files are this machine's, read directly. (Not a plugin
+module: the fixtures and the evidence hook share it.)
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import testinfra
+
+from opscheck.probes.files import LOCAL, Files, HostFiles
+from opscheck.target.hosts import Host
+from opscheck.target.spec import Target
+
+SSH_SCHEMES = ("ssh", "safe-ssh")
+SSH_CONFIG = """Host *
+    ControlMaster auto
+    ControlPath {folder}/%C
+    ControlPersist 120
+    BatchMode yes
+    ServerAliveInterval 10
+Include ~/.ssh/config
+Include /etc/ssh/ssh_config
+"""
+
+
+class Fleet:
+    """Connections to the target's hosts, and where each of its files is read."""
+
+    def __init__(self, spec: Target) -> None:
+        self.spec = spec
+        self._folder: Path | None = None
+        self._masters: list[str] = []
+
+    def connect(self, host: Host) -> testinfra.host.Host:
+        scheme = urlsplit(host.url).scheme
+        if scheme not in SSH_SCHEMES:
+            return testinfra.get_host(host.url)
+        if host.url not in self._masters:
+            self._masters.append(host.url)
+        return testinfra.get_host(host.url, ssh_config=str(self._ssh_config()))
+
+    def _ssh_config(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="opscheck-ssh-"))  # 0700: the sockets are ours alone
+            (self._folder / "config").write_text(SSH_CONFIG.format(folder=self._folder))
+            atexit.register(self.close)
+        return self._folder / "config"
+
+    def hosts_on(self, on: str) -> list[Host]:
+        """The hosts named `on`, else those with role `on`."""
+        named = [h for h in self.spec.hosts if h.name == on]
+        return named or [h for h in self.spec.hosts if on in h.roles]
+
+    def files_on(self, on: str) -> list[tuple[str, Files]]:
+        """(host name, its files) for every host that holds what is `on` that host or role; this machine where
+        the target names none (a target without hosts runs where its files are)."""
+        found = self.hosts_on(on)
+        if not found:
+            return [("this machine", LOCAL)]
+        return [(h.name, self.files(h)) for h in found]
+
+    def files(self, host: Host) -> Files:
+        if urlsplit(host.url).scheme == "local":
+            return LOCAL
+        return HostFiles(self.connect(host), f"{host.name} ({_shown(host.url)})")
+
+    def close(self) -> None:
+        """End the multiplexed masters and remove their sockets."""
+        if self._folder is None:
+            return
+        for url in self._masters:
+            target = urlsplit(url)
+            where = [*(["-p", str(target.port)] if target.port else []), *(["-l", target.username] if target.username
+                     else []), target.hostname or ""]  # fmt: skip
+            subprocess.run(["ssh", "-F", str(self._folder / "config"), "-O", "exit", *where],
+                           capture_output=True, timeout=10, check=False)  # fmt: skip
+        shutil.rmtree(self._folder, ignore_errors=True)
+        self._folder = None
+
+
+def _shown(url: str) -> str:
+    """A host URL as it may be shown (any password left out)."""
+    parts = urlsplit(url)
+    if parts.password:
+        return parts._replace(netloc=f"{parts.username}:***@{parts.hostname}").geturl()
+    return url
+
+
+FLEET = pytest.StashKey[Fleet]()
+
+
+def fleet_of(config: pytest.Config, spec: Target) -> Fleet:
+    """This process's connections to the target's hosts (one Fleet per pytest process)."""
+    if FLEET not in config.stash:
+        config.stash[FLEET] = Fleet(spec)
+    return config.stash[FLEET]
