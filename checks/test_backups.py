@@ -87,7 +87,7 @@ def test_offsite_copy_matches_the_local_set(backups, target, kind):
     if offsite_root is None:
         pytest.skip("the target declares no off-site copy ([backups] offsite)")
     latest = _latest(backups, kind)
-    copies = BackupStore(backups.spec, backups.zone, root=offsite_root).sets()[0]
+    copies = BackupStore(backups.spec, backups.zone, root=offsite_root, files=backups.files).sets()[0]
     offsite = next((s for s in copies if s.name == latest.name), None)
     assert offsite is not None, (
         f"{kind} backup {latest.name} is not in the off-site copy {offsite_root}. "

@@ -6,21 +6,23 @@ failure that says it could not tell, never a pass."""
 import pytest
 
 from opscheck.judge.levels import Level, fail_at, of_severity
-from opscheck.probes.dependencies import AuditUnavailable, npm_audit, pip_audit
+from opscheck.probes.dependencies import AuditUnavailable, fetched, npm_audit, pip_audit
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly, pytest.mark.monthly]
 
 
 @pytest.mark.checklist("X5", "W3", "MM1")
 @pytest.mark.level("warning")
-def test_no_dependency_has_a_known_vulnerability(dependency_manifest, target, measured):
+def test_no_dependency_has_a_known_vulnerability(dependency_manifest, target, fleet, measured):
+    """The manifests are read on the host that holds them ([dependencies] on); the audit runs here."""
     tool, path = dependency_manifest
     spec = target.spec.dependencies
     try:
-        if tool == "pip":
-            found = pip_audit(path, spec.osv_url, spec.timeout_s)
-        else:
-            found = npm_audit(path, spec.npm_registry, spec.timeout_s)
+        with fetched(fleet.files_on(spec.on)[0][1], path, tool) as manifest:
+            if tool == "pip":
+                found = pip_audit(manifest, spec.osv_url, spec.timeout_s)
+            else:
+                found = npm_audit(manifest, spec.npm_registry, spec.timeout_s)
     except AuditUnavailable as exc:
         fail_at(Level.ERROR, f"could not tell whether {path} has known vulnerabilities: {exc}")
     measured("vulnerabilities", len(found))

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     sketch.add_argument("--port", dest="ports", action="append", help="a port the platform listens on (repeatable)")
     sketch.add_argument("--process", dest="processes", action="append", help="a process's name (repeatable)")
+    sketch.add_argument("--cgroup", help="the platform's cgroup on the host (a container's): D6 judges its CPU and "
+                        "memory rather than the whole machine's")  # fmt: skip
     sketch.add_argument("-o", "--output", type=Path, help="where to write it (default: stdout)")
     trail = commands.add_parser("audit", help="the audit trail of runs").add_subparsers(dest="action", required=True)
     for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs"),

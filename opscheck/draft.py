@@ -112,6 +112,8 @@ def _host(result: Draft, host, options: dict) -> None:
                                             "monitoring_alert", "simple_api_server"]  # fmt: skip
     found = sorted({k for line in processes.stdout.splitlines() for k in keywords if k in line})
     result.sections["[hosts]"].append(f"processes = {_toml(found)}  # guess: what runs now, by name")
+    if options.get("cgroup"):
+        result.sections["[hosts]"].append(f"cgroup = {_toml(options['cgroup'])}")
     if not found:
         result.edits.append("[[hosts]] processes: none of the platform's processes recognised; name them (--process)")
 

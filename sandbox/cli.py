@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opscheck sandbox", description=__doc__)
     parser.add_argument("--dir", type=Path, default=None, help="the sandbox's folder (default: $OPSCHECK_SANDBOX_DIR "
                         "or .sandbox in the repository)")  # fmt: skip
+    parser.add_argument("--fleet", action="store_true", help="the fleet sandbox: its platform spread over hosts "
+                        "of its own, each an sshd in its own namespaces (target sandbox-fleet)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("up", help="start a fresh sandbox (ending any earlier one in the same folder)")
     start.add_argument("--rows", type=int, default=10_000, help="about how many stock_prices rows (default 10000)")
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     job = commands.add_parser("backup", help="run the backup job once (what cron runs)")
     job.add_argument("--kind", choices=("hourly", "daily", "weekly"), required=True)
     args = parser.parse_args(argv)
-    sandbox = Sandbox(args.dir or default_dir())
+    sandbox = Sandbox(args.dir or default_dir(args.fleet))
     try:
         return COMMANDS[args.command](sandbox, args)
     except SandboxError as exc:
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _up(sandbox: Sandbox, args: argparse.Namespace) -> int:
     started = time.monotonic()
-    state = lifecycle.up(sandbox, rows=args.rows, shape=args.shape)
+    state = lifecycle.up(sandbox, rows=args.rows, shape=args.shape, fleet=args.fleet)
     print(f"sandbox up in {time.monotonic() - started:.1f} s: {sandbox.root}")
     print(f"  API https://127.0.0.1:{state.ports['api']}  front end http://127.0.0.1:{state.ports['frontend']}")
     print(f"  PostgreSQL 127.0.0.1:{state.ports['postgres']}  Redis 127.0.0.1:{state.ports['redis']}")

@@ -19,10 +19,11 @@ import psycopg
 
 from opscheck.record import audit
 from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, suite_history, traffic
+from sandbox import fleet as hosts
 from sandbox.active import stop_fault_processes
 from sandbox.errors import SandboxError
 from sandbox.shape import Shape, of
-from sandbox.state import Sandbox, State, free_port, is_ours, spawn, stop_process
+from sandbox.state import FLEET_FOLDERS, Sandbox, State, free_port, is_ours, spawn, stop_process
 from sandbox.targetfile import write_target
 
 SERVICES = ("api", "frontend", "streaming", "monitoring", "advisories")
@@ -40,15 +41,21 @@ MAX_CONNECTIONS = 50
 READY_TIMEOUT_S = 40.0
 
 
-def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default") -> State:
-    """Start a fresh sandbox in `sandbox.root`, ending whatever an earlier one left behind, laid out as `shape`."""
+def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default", fleet: bool = False) -> State:
+    """Start a fresh sandbox in `sandbox.root`, ending whatever an earlier one left behind, laid out as `shape`;
+    `fleet`: spread over hosts of its own (sandbox.fleet)."""
     _require_binaries()
     with sandbox.lock():
         _down_unlocked(sandbox)
         shutil.rmtree(sandbox.root, ignore_errors=True)
+        if fleet:
+            sandbox.root.mkdir(parents=True)
+            (sandbox.root / "fleet.json").write_text(json.dumps({"hosts": [h.name for h in hosts.HOSTS]}))
+            for name in FLEET_FOLDERS:
+                (sandbox.root / name).mkdir()  # where the hosts see them; empty everywhere else
         for folder in (sandbox.logs, sandbox.run_logs, sandbox.config_dir, sandbox.backups_local,
-                       sandbox.backups_offsite, sandbox.plans):  # fmt: skip
-            folder.mkdir(parents=True)
+                       sandbox.backups_offsite, sandbox.plans, sandbox.app_sources):  # fmt: skip
+            folder.mkdir(parents=True, exist_ok=True)
         secret_values = {name: secrets.token_urlsafe(18) for name in SECRET_NAMES}
         sandbox.secrets_file.write_text(json.dumps(secret_values))
         sandbox.secrets_file.chmod(0o600)
@@ -77,6 +84,9 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
 
     make_ca_and_server(sandbox.tls)
     _write_config(sandbox, state)
+    if sandbox.is_fleet:
+        hosts.prepare(sandbox)
+        hosts.start(sandbox, state)
     state.data_mount = _mount_data_volume(sandbox)
     state.cgroup = cgroup.create("opscheck-sandbox-" + hashlib.sha1(str(sandbox.root).encode()).hexdigest()[:10])
     sandbox.write_state(state)
@@ -141,6 +151,9 @@ def start_service(sandbox: Sandbox, name: str) -> int:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     command = [sys.executable, "-m", "sandbox.platform.serve", name, str(sandbox.root)]
+    state = sandbox.read_state()
+    if state is not None:
+        command = hosts.on_host(state, name, command)  # a fleet's service runs on its own host
     pid = spawn(command, sandbox.run_logs / f"{name}.out", env=env)
     return pid if name in OUTSIDE_THE_PLATFORM else contain(sandbox, pid)
 
@@ -237,7 +250,7 @@ def _write_config(sandbox: Sandbox, state: State) -> None:
             f"0 * * * * {job} hourly\n0 3 * * * {job} daily\n0 4 * * 0 {job} weekly\n"
         )
     (sandbox.config_dir / "logrotate.conf").write_text(
-        f"{sandbox.logs}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
+        f"{sandbox.public(sandbox.logs)}/*.log {{\n    daily\n    rotate 14\n    maxsize 100M\n    compress\n"
         "    delaycompress\n    missingok\n    copytruncate\n}\n"
     )
 
@@ -403,6 +416,8 @@ def _down_unlocked(sandbox: Sandbox) -> bool:
     (sandbox.root / "data.img").unlink(missing_ok=True)
     if state.cgroup:
         cgroup.remove(state.cgroup)
+    if state.hosts:
+        hosts.stop(sandbox, state)
     sandbox.state_file.unlink(missing_ok=True)
     return True
 

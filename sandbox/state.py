@@ -20,13 +20,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 DIR_ENV = "OPSCHECK_SANDBOX_DIR"
+FLEET_DIR_ENV = "OPSCHECK_SANDBOX_FLEET_DIR"
+FLEET_FOLDERS = ("logs", "plans", "config", "src", "backups")  # what the fleet's hosts keep (sandbox.fleet)
 
 
-def default_dir() -> Path:
-    configured = os.environ.get(DIR_ENV)
+def default_dir(fleet: bool = False) -> Path:
+    configured = os.environ.get(FLEET_DIR_ENV if fleet else DIR_ENV)
     if configured:
         return Path(configured).resolve()
-    return Path(__file__).resolve().parent.parent / ".sandbox"
+    return Path(__file__).resolve().parent.parent / (".sandbox-fleet" if fleet else ".sandbox")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class State:
     cgroup: str = ""  # the platform's own cgroup (half a CPU, 1 GiB), when we may make one
     started_at: str = ""
     shape: str = "default"  # how the platform is laid out (sandbox.shape): default, or manual
+    hosts: dict[str, dict] = field(default_factory=dict)  # the fleet's hosts (sandbox.fleet): pid, address, port
 
 
 class Sandbox:
@@ -66,7 +69,7 @@ class Sandbox:
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self.stored("logs")
 
     @property
     def run_logs(self) -> Path:
@@ -75,15 +78,30 @@ class Sandbox:
 
     @property
     def config_dir(self) -> Path:
-        return self.root / "config"
+        return self.stored("config")
+
+    @property
+    def is_fleet(self) -> bool:
+        """Whether the platform is spread over hosts (sandbox.fleet): its hosts' folders are then stored apart."""
+        return (self.root / "fleet.json").exists()
+
+    def stored(self, name: str) -> Path:
+        """Where the sandbox keeps folder `name`: in place, or (a fleet) under stored/, bound onto `root/name`
+        inside the namespaces of the hosts that hold it, so that root/name is empty everywhere else."""
+        return self.root / "stored" / name if self.is_fleet and name in FLEET_FOLDERS else self.root / name
+
+    def public(self, path: Path) -> Path:
+        """`path` as the platform's hosts (and the target) name it."""
+        stored = self.root / "stored"
+        return self.root / path.relative_to(stored) if path.is_relative_to(stored) else path
 
     @property
     def backups_local(self) -> Path:
-        return self.root / "backups" / "local"
+        return self.stored("backups") / "local"
 
     @property
     def backups_offsite(self) -> Path:
-        return self.root / "backups" / "offsite"
+        return self.stored("backups") / "offsite"
 
     @property
     def tls(self) -> Path:
@@ -106,7 +124,7 @@ class Sandbox:
     @property
     def app_sources(self) -> Path:
         """The platform's own repositories, as far as the dependency audit reads them (X5)."""
-        return self.root / "src"
+        return self.stored("src")
 
     @property
     def apt_root(self) -> Path:
@@ -120,7 +138,7 @@ class Sandbox:
 
     @property
     def plans(self) -> Path:
-        return self.root / "plans"
+        return self.stored("plans")
 
     def read_state(self) -> State | None:
         try:

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import testinfra
@@ -33,9 +33,8 @@ SSH_CONFIG = """Host *
     ControlPersist 120
     BatchMode yes
     ServerAliveInterval 10
-Include ~/.ssh/config
-Include /etc/ssh/ssh_config
-"""
+{includes}"""
+DEFAULT_INCLUDES = ("~/.ssh/config", "/etc/ssh/ssh_config")
 
 
 class Fleet:
@@ -45,21 +44,33 @@ class Fleet:
         self.spec = spec
         self._folder: Path | None = None
         self._masters: list[str] = []
+        self._files: dict[str, HostFiles] = {}
 
     def connect(self, host: Host) -> testinfra.host.Host:
-        scheme = urlsplit(host.url).scheme
-        if scheme not in SSH_SCHEMES:
+        parts = urlsplit(host.url)
+        if parts.scheme not in SSH_SCHEMES:
             return testinfra.get_host(host.url)
-        if host.url not in self._masters:
-            self._masters.append(host.url)
-        return testinfra.get_host(host.url, ssh_config=str(self._ssh_config()))
+        # A host's own ssh_config= is read through ours (testinfra lets the URL's win over ours otherwise).
+        query = parse_qs(parts.query)
+        own = query.pop("ssh_config", [None])[0]
+        url = parts._replace(query=urlencode(query, doseq=True)).geturl()
+        if url not in self._masters:
+            self._masters.append(url)
+        return testinfra.get_host(url, ssh_config=str(self._ssh_config(own)))
 
-    def _ssh_config(self) -> Path:
+    def _ssh_config(self, own: str | None) -> Path:
+        """Ours: multiplexed, then the host's own configuration (or the user's and the system's)."""
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="opscheck-ssh-"))  # 0700: the sockets are ours alone
-            (self._folder / "config").write_text(SSH_CONFIG.format(folder=self._folder))
             atexit.register(self.close)
-        return self._folder / "config"
+        name = f"config-{abs(hash(own))}" if own else "config"
+        config = self._folder / name
+        if not config.exists():
+            includes = (own,) if own else DEFAULT_INCLUDES
+            config.write_text(
+                SSH_CONFIG.format(folder=self._folder, includes="".join(f"Include {i}\n" for i in includes))
+            )
+        return config
 
     def hosts_on(self, on: str) -> list[Host]:
         """The hosts named `on`, else those with role `on`."""
@@ -77,18 +88,25 @@ class Fleet:
     def files(self, host: Host) -> Files:
         if urlsplit(host.url).scheme == "local":
             return LOCAL
-        return HostFiles(self.connect(host), f"{host.name} ({_shown(host.url)})")
+        if host.name not in self._files:
+            self._files[host.name] = HostFiles(self.connect(host), f"{host.name} ({_shown(host.url)})")
+        return self._files[host.name]
 
     def close(self) -> None:
-        """End the multiplexed masters and remove their sockets."""
+        """End the hosts' readers and the multiplexed masters, and remove their sockets."""
+        for files in self._files.values():
+            if "agent" in files.__dict__ and files.agent is not None:
+                files.agent.close()
+        self._files.clear()
         if self._folder is None:
             return
         for url in self._masters:
             target = urlsplit(url)
             where = [*(["-p", str(target.port)] if target.port else []), *(["-l", target.username] if target.username
                      else []), target.hostname or ""]  # fmt: skip
-            subprocess.run(["ssh", "-F", str(self._folder / "config"), "-O", "exit", *where],
-                           capture_output=True, timeout=10, check=False)  # fmt: skip
+            for config in self._folder.glob("config*"):
+                subprocess.run(["ssh", "-F", str(config), "-O", "exit", *where],
+                               capture_output=True, timeout=10, check=False)  # fmt: skip
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None
 

@@ -5,14 +5,19 @@ shape. A service that cannot be reached is AuditUnavailable: "could not tell", n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+
+from opscheck.probes.files import Files, LocalFiles
 
 
 class AuditUnavailable(RuntimeError):
@@ -127,3 +132,23 @@ def _osv_severity(client: httpx.Client, osv_url: str, ids: list[str]) -> str:
 def _tail(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return lines[-1][:200] if lines else "nothing"
+
+
+NPM_FILES = ("package.json", "package-lock.json")
+
+
+@contextlib.contextmanager
+def fetched(files: Files, path: Path, tool: str) -> Iterator[Path]:
+    """The manifest (pip: the requirements file; npm: the project's package.json and lockfile) where the audit
+    runs: itself on this machine, a copy of its few kilobytes from a remote host (removed afterwards)."""
+    if isinstance(files, LocalFiles):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="opscheck-manifest-") as folder:
+        names = [path.name] if tool == "pip" else [f"{path}/{n}" for n in NPM_FILES]
+        for name in names:
+            source = str(path) if tool == "pip" else name
+            if files.stat(source) is None:
+                raise AuditUnavailable(f"no {source} on {files.where}")
+            (Path(folder) / Path(source).name).write_text(files.read_text(source), encoding="utf-8")
+        yield Path(folder) / path.name if tool == "pip" else Path(folder)

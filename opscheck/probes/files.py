@@ -24,8 +24,9 @@ from typing import Any, BinaryIO
 
 from opscheck.errors import ProbeError
 from opscheck.probes import dumps
+from opscheck.probes.agent import Agent, AgentError
 
-RANGE = 1 << 16  # what a seek reads ahead on a remote file: a window seek moves ~20 of these, whatever the size
+RANGE = 1 << 14  # what a seek reads ahead on a remote file: a window seek moves ~20 of these, whatever the size
 KINDS = {"f": "file", "d": "folder", "l": "link", "p": "fifo", "c": "device", "b": "device", "s": "socket"}
 
 
@@ -109,15 +110,34 @@ def _entry(name: str, found: os.stat_result) -> Entry:
 
 
 class HostFiles(Files):
-    """A host's files, read through its testinfra connection: `find` to list, `dd` for byte ranges, the host's
-    python3 for dumps' functions (with `sha256sum`, `gzip -t`, `tail` where it has none)."""
+    """A host's files, read through its testinfra connection: over one long-lived session to a reader on the
+    host's python3 (opscheck.probes.agent) where it can, else a command each (`find` to list, `dd` for byte
+    ranges, `sha256sum`, `gzip -t`, `tail`)."""
 
     def __init__(self, host: Any, where: str) -> None:
         self.host = host
         self.where = where
 
+    @functools.cached_property
+    def agent(self) -> Agent | None:
+        """The reader on the host, where the connection is ssh and the host has python3."""
+        backend = self.host.backend
+        if getattr(backend, "NAME", "") != "ssh" or not self._has_python():
+            return None
+        return Agent.over_ssh_backend(backend)
+
+    def _agent(self, op: str, *args: Any) -> bytes:
+        assert self.agent is not None
+        try:
+            return self.agent.request(op, *args)
+        except AgentError as exc:
+            raise ProbeError("host", self.where, f"its reader failed: {exc}") from None
+
     @functools.cache  # noqa: B019 - one per host and run: a folder is listed once
     def entries(self, folder: str) -> list[Entry] | None:
+        if self.agent is not None:
+            found = json.loads(self._agent("entries", str(folder)))
+            return None if found is None else [Entry(*e) for e in found]
         listed = self._run(
             f"find {shlex.quote(str(folder))} -mindepth 1 -maxdepth 1 -printf '%f\\t%y\\t%s\\t%T@\\t%C@\\n'"
         )
@@ -138,6 +158,8 @@ class HostFiles(Files):
         return io.BufferedReader(RangedFile(self, str(path), found.size), RANGE)  # type: ignore[return-value]
 
     def read_range(self, path: str, offset: int, count: int) -> bytes:
+        if self.agent is not None:
+            return self._agent("read", path, offset, count)
         command = (f"dd if={shlex.quote(path)} bs=65536 iflag=skip_bytes,count_bytes skip={offset} count={count} "
                    "status=none")  # fmt: skip
         result = self._run(command)
@@ -146,6 +168,8 @@ class HostFiles(Files):
         return result.stdout_bytes
 
     def facts(self, function: str, *args: Any) -> Any:
+        if self.agent is not None:
+            return json.loads(self._agent("call", function, list(args)))
         if not self._has_python():
             return self._facts_without_python(function, *args)
         program = f"{_DUMPS_SOURCE}\nimport json, sys\nprint(json.dumps({function}(*json.loads(sys.argv[1]))))"

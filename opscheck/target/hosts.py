@@ -5,9 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from opscheck.target.base import Section
+
+# testinfra's backends the checks are proven on (local, ssh) or documented for; what each needs on this machine.
+BACKENDS = {
+    "local": None, "ssh": "ssh", "safe-ssh": "ssh", "paramiko": "paramiko (pip)", "ansible": "ansible-inventory",
+    "docker": "docker", "podman": "podman", "kubectl": "kubectl",
+}  # fmt: skip
 
 
 class Host(Section):
@@ -28,6 +34,19 @@ class Host(Section):
     # MM1: where apt keeps its state on this host (apt's Dir); unset: the host's own (/). Debian/Ubuntu hosts.
     apt_root: Path | None = None
     apt_lists_max_age_days: Annotated[float, Field(gt=0)] = 7.0  # older package lists cannot tell what is pending
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        scheme, found, rest = value.partition("://")
+        if not found or scheme not in BACKENDS:
+            known = ", ".join(f"{s}://" for s in BACKENDS)
+            raise ValueError(f"{value.split('?')[0]!r}: not a testinfra backend opscheck knows ({known})")
+        if scheme != "local" and not rest.split("?")[0]:
+            raise ValueError(f"{value!r}: names no host (e.g. {scheme}://user@app1)")
+        if "@" in rest.split("?")[0] and ":" in rest.split("@")[0]:
+            raise ValueError("must not hold a password; use keys (ssh) or the backend's own credentials")
+        return value
 
     def instance(self) -> str:
         return self.metrics_instance or self.name
