@@ -61,10 +61,12 @@ def faulted(platform: Sandbox, name: str) -> Iterator[faults.Fault]:
 
 
 @contextlib.contextmanager
-def started_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str, shape: str = "default") -> Iterator[Sandbox]:
-    """A fresh sandbox in a folder of its own, laid out as `shape`, ended after the block."""
+def started_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, name: str, shape: str = "default", fleet: bool = False
+) -> Iterator[Sandbox]:
+    """A fresh sandbox in a folder of its own, laid out as `shape` (`fleet`: over hosts), ended after the block."""
     sandbox = Sandbox(tmp_path_factory.mktemp(name))
-    lifecycle.up(sandbox, shape=shape)
+    lifecycle.up(sandbox, shape=shape, fleet=fleet)
     try:
         yield sandbox
     finally:
@@ -82,6 +84,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def manual_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """The sandbox built literally from the manual (sandbox.shape: its backup scripts, tables, plans, logs)."""
     with started_sandbox(tmp_path_factory, "manual", shape="manual") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The platform spread over hosts of its own, reached over ssh (sandbox.fleet)."""
+    with started_sandbox(tmp_path_factory, "fleet", fleet=True) as sandbox:
         yield sandbox
 
 
@@ -105,3 +114,8 @@ def run_checks(platform: Sandbox, tmp_path: Path):
 @pytest.fixture
 def run_manual_checks(manual_platform: Sandbox, tmp_path: Path):
     return checks_runner(manual_platform, tmp_path / "reports")
+
+
+@pytest.fixture
+def run_fleet_checks(fleet_platform: Sandbox, tmp_path: Path):
+    return checks_runner(fleet_platform, tmp_path / "reports")

@@ -43,6 +43,8 @@ class Fault:
     # catch it, that shape's own `catches` and `also` ({"manual": {"daily": {…}, "drill": {…}}}).
     shapes: tuple[str, ...] = ("default", "manual")
     on: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # On the fleet (sandbox.fleet), the host whose per-host checks it fails (T1's, B1's): `[sandbox]` becomes it.
+    host: str = "app"
 
     def line(self) -> str:
         caught = [level for catches in (self.catches, *self.also.values()) for level in catches.values()]
@@ -54,7 +56,14 @@ class Fault:
         own = self.on.get(shape, {})
         if selection in own:
             return own[selection]
-        return self.catches if selection == "daily" else self.also.get(selection, {})
+        found = self.catches if selection == "daily" else self.also.get(selection, {})
+        return {self._on_fleet(k): v for k, v in found.items()} if shape == "fleet" else found
+
+    def _on_fleet(self, pattern: str) -> str:
+        """A node id of the one-host sandbox as the fleet's: its host parameter is the fault's host there."""
+        if pattern == "checks/test_processes.py::*":
+            return f"checks/test_processes.py::*[{self.host}]"
+        return pattern.replace("[sandbox]", f"[{self.host}]").replace("[sandbox-", f"[{self.host}-")
 
     def selections(self, shape: str = "default") -> list[str]:
         """The selections other than daily whose runs must fail on this fault, in `shape`."""

@@ -67,7 +67,7 @@ def _restore_trail(sandbox: Sandbox, state: State) -> None:
 FAULTS: list[Fault] = [
     Fault("backup-unscheduled", "the hourly backup's cron entry commented out", ("B1",),
           {f"{BACKUPS}::test_backup_job_is_scheduled[sandbox-hourly]": ERROR},
-          _drop_hourly_cron, _restore_hourly_cron),
+          _drop_hourly_cron, _restore_hourly_cron, host="backup"),
     Fault("plan-missing", "no maintenance plan for tomorrow", ("D12",),
           {"checks/test_plans.py::test_tomorrow_has_a_maintenance_plan": WARNING},
           _set_aside("plans", lambda sb: list(sb.plans.iterdir())), _put_back("plans", lambda sb: sb.plans),
