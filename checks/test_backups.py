@@ -13,6 +13,7 @@ from opscheck.judge.schedules import same_schedule
 from opscheck.plugin.parameters import on_hosts_with_role
 from opscheck.probes import schedules
 from opscheck.probes.backups import KINDS, BackupStore, copy_differences
+from opscheck.probes.offsite import ObjectStore, differences
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]
 
@@ -78,6 +79,13 @@ def test_every_backup_set_is_readable(backups):
     )
 
 
+def object_store(target) -> ObjectStore:
+    spec = target.spec.backups
+    return ObjectStore(spec.offsite, spec.offsite_endpoint_url, spec.offsite_region,
+                       target.secret(spec.offsite_access_key_env), target.secret(spec.offsite_secret_key_env),
+                       spec.offsite_timeout_s)  # fmt: skip
+
+
 @pytest.mark.checklist("D5", "B2")
 @pytest.mark.level("error")
 @pytest.mark.parametrize("kind", KINDS)
@@ -87,13 +95,18 @@ def test_offsite_copy_matches_the_local_set(backups, target, kind):
     if offsite_root is None:
         pytest.skip("the target declares no off-site copy ([backups] offsite)")
     latest = _latest(backups, kind)
-    copies = BackupStore(backups.spec, backups.zone, root=offsite_root, files=backups.files).sets()[0]
-    offsite = next((s for s in copies if s.name == latest.name), None)
-    assert offsite is not None, (
-        f"{kind} backup {latest.name} is not in the off-site copy {offsite_root}. "
-        "Manual: the sync after the backup failed; run it by hand (aws s3 sync) and read its log"
-    )
-    problems = copy_differences(latest, offsite)
+    missing = (f"{kind} backup {latest.name} is not in the off-site copy {offsite_root}. Manual: the sync after the "
+               "backup failed; run it by hand (aws s3 sync) and read its log")  # fmt: skip
+    if offsite_root.startswith("s3://"):
+        store = object_store(target)
+        stored = store.objects(latest.name)
+        assert stored, missing
+        problems = differences(latest, stored, store, int(target.spec.backups.offsite_verify_max_mb * 2**20))
+    else:
+        copies = BackupStore(backups.spec, backups.zone, root=offsite_root, files=backups.files).sets()[0]
+        offsite = next((s for s in copies if s.name == latest.name), None)
+        assert offsite is not None, missing
+        problems = copy_differences(latest, offsite)
     assert not problems, f"the off-site copy of {kind} backup {latest.name} differs: {'; '.join(problems)}"
 
 

@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 
 from opscheck.judge.backup_kinds import Taken, kinds_by_schedule
 from opscheck.probes import backup_figures
-from sandbox import postgres
+from sandbox import postgres, s3
 from sandbox.errors import SandboxError
 from sandbox.shape import of
 from sandbox.state import Sandbox, State
@@ -75,7 +75,11 @@ def write_set(sandbox: Sandbox, kind: str, finished: datetime, dump: Path, figur
         "figures": figures,
     }
     (folder / "backup.json").write_text(json.dumps(record, indent=2))
-    shutil.copytree(folder, sandbox.backups_offsite / stamp)
+    state = sandbox.read_state()
+    if s3.uses_s3(state):
+        s3.sync(sandbox, state, folder)  # the manual's aws s3 sync, into the sandbox's own S3 server
+    else:
+        shutil.copytree(folder, sandbox.backups_offsite / stamp)
     return folder
 
 

@@ -18,7 +18,7 @@ import httpx
 import psycopg
 
 from opscheck.record import audit
-from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, suite_history, traffic
+from sandbox import apt, backup, cgroup, data, dependencies, metrics, postgres, s3, suite_history, traffic
 from sandbox import fleet as hosts
 from sandbox.active import stop_fault_processes
 from sandbox.errors import SandboxError
@@ -35,6 +35,8 @@ SECRET_NAMES = (
     "OPSCHECK_SANDBOX_REDIS_PASSWORD",
     "OPSCHECK_SANDBOX_DRILL_PASSWORD",  # the restore drill's role: may create (and drop) scratch databases
     "OPSCHECK_SANDBOX_LOAD_PASSWORD",  # the load-test account's password (the login in load/locustfile.py)
+    "OPSCHECK_SANDBOX_S3_KEY",  # the fleet's off-site bucket (sandbox.s3)
+    "OPSCHECK_SANDBOX_S3_SECRET",
 )
 LOAD_USER = "loadtest"
 MAX_CONNECTIONS = 50
@@ -60,7 +62,7 @@ def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default", fleet: bool
         sandbox.secrets_file.write_text(json.dumps(secret_values))
         sandbox.secrets_file.chmod(0o600)
         state = State(
-            ports={name: free_port() for name in ("postgres", "redis", *SERVICES)},
+            ports={name: free_port() for name in ("postgres", "redis", *SERVICES, *(["s3"] if fleet else []))},
             started_at=datetime.now(UTC).isoformat(),
             shape=of(shape).name,
         )
@@ -87,6 +89,8 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     if sandbox.is_fleet:
         hosts.prepare(sandbox)
         hosts.start(sandbox, state)
+        state.pids["s3"] = s3.start(sandbox, state)  # the cloud's, not the platform's: in no host
+        sandbox.write_state(state)
     state.data_mount = _mount_data_volume(sandbox)
     state.cgroup = cgroup.create("opscheck-sandbox-" + hashlib.sha1(str(sandbox.root).encode()).hexdigest()[:10])
     sandbox.write_state(state)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox import fleet, metrics
+from sandbox import fleet, metrics, s3
 from sandbox.shape import MANUAL_ACCESS_FORMAT, MANUAL_APP_FORMAT, Shape, of
 from sandbox.state import Sandbox, State, atomic_write
 
@@ -97,7 +97,7 @@ max_size_mb = 20{_log_formats(shape)}
 
 [backups]
 root = "{sandbox.public(sandbox.backups_local)}"
-offsite = "{sandbox.public(sandbox.backups_offsite)}"
+{_offsite(sandbox, state)}
 config_root = "{root}"
 {_backup_schedule(sandbox, shape)}
 
@@ -245,6 +245,17 @@ watch_resources = false  # no cgroup of its own per host
 metrics_instance = "sandbox"  # the monitoring samples the machine the hosts share
 """)
     return "\n".join(out)
+
+
+def _offsite(sandbox: Sandbox, state: State) -> str:
+    if not s3.uses_s3(state):
+        return f'offsite = "{sandbox.public(sandbox.backups_offsite)}"'
+    return f"""offsite = "s3://{s3.BUCKET}/"  # the manual's aws s3 sync, into the sandbox's own S3 server
+offsite_endpoint_url = "{s3.endpoint(state)}"
+offsite_region = "{s3.REGION}"
+offsite_access_key_env = "{s3.KEY_NAMES[0]}"
+offsite_secret_key_env = "{s3.KEY_NAMES[1]}"
+"""
 
 
 def _log_formats(shape: Shape) -> str:

@@ -12,10 +12,11 @@ import pytest
 from tests.conftest import faulted
 from tests.test_faults import difference
 
-FAULTS = ["api-down", "frontend-down", "streaming-stopped", "backup-stale", "backup-incomplete", "backup-empty-dump",
-          "backup-corrupt", "backup-archive-cut", "backup-shrunk", "backup-truncated", "backup-old-tool",
-          "backup-offsite-differs", "backup-unreadable", "backup-unscheduled", "error-burst", "critical-log-line",
-          "5xx-burst", "access-log-missing", "plan-missing", "brute-force-burst"]  # fmt: skip
+FAULTS = ["api-down", "frontend-down", "streaming-stopped", "backup-stale", "backup-incomplete",
+          "backup-empty-dump", "backup-corrupt", "backup-archive-cut", "backup-shrunk", "backup-truncated",
+          "backup-old-tool", "backup-offsite-differs", "offsite-object-missing", "offsite-set-stale",
+          "backup-unreadable", "backup-unscheduled", "error-burst", "critical-log-line", "5xx-burst",
+          "access-log-missing", "plan-missing", "brute-force-burst"]  # fmt: skip
 
 
 @pytest.mark.parametrize("selection", ["daily", "weekly", "security"])

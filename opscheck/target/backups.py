@@ -38,7 +38,14 @@ class KindPlace(Section):
 class Backups(Section):
     root: Path
     on: str = "backup"  # the host (by name or role) that holds the sets, and where their jobs are scheduled (B1)
-    offsite: Path | None = None
+    # The off-site copy: `s3://bucket/prefix` (the manual's aws s3 sync), or a folder (a mount) on the backup host.
+    offsite: str | None = None
+    offsite_endpoint_url: str | None = None  # an S3-compatible store that is not AWS
+    offsite_region: str | None = None
+    offsite_access_key_env: str | None = None  # variables holding its credentials; default: boto3's own chain
+    offsite_secret_key_env: str | None = None  # (environment, ~/.aws, the instance's role)
+    offsite_timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    offsite_verify_max_mb: Annotated[float, Field(gt=0)] = 2048.0  # objects without an MD5 ETag hashed up to this
     # A set's folder name: when the job started, as strftime of the target's timezone (the script's `date`).
     set_name: str = "%Y%m%d_%H%M%S"
     # A set is of the kind whose schedule fired at most this long before its name's time (the latest kind wins

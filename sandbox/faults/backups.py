@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from sandbox import s3
 from sandbox.errors import SandboxError
 from sandbox.faults.base import BACKUPS, CRITICAL, DECLARED, ERROR, RESTORE, Fault, _put_back, _set_aside
 from sandbox.state import Sandbox, State
@@ -49,6 +50,7 @@ def _restore_originals(fault: str) -> Callable[[Sandbox, State], None]:
             for root in (sandbox.backups_local, sandbox.backups_offsite):
                 shutil.rmtree(root / original.name, ignore_errors=True)
                 shutil.copytree(original, root / original.name)
+            _offsite_copy(sandbox, state, sandbox.backups_local / original.name)
         shutil.rmtree(kept)
 
     return heal
@@ -67,15 +69,58 @@ def _break_latest_daily(fault: str, mutate: Callable[[Path], bool], where: str =
         _keep_original(sandbox, fault, folder)
         offsite = sandbox.backups_offsite / folder.name
         if where == "offsite":
-            mutate(offsite)
+            if s3.uses_s3(state):  # a copy of the set, changed, then synced over the good one in the bucket
+                changed = sandbox.root / "faults" / f"{fault}-offsite" / folder.name
+                shutil.copytree(folder, changed)
+                mutate(changed)
+                s3.sync(sandbox, state, changed)
+                shutil.rmtree(changed.parent)
+            else:
+                mutate(offsite)
             return
         if mutate(folder) and (folder / "SHA256SUMS").is_file():  # the manual's own job writes no manifest
             write_manifest(folder)
         if where == "both":
-            shutil.rmtree(offsite, ignore_errors=True)
-            shutil.copytree(folder, offsite)
+            _offsite_copy(sandbox, state, folder)
 
     return inject, _restore_originals(fault)  # spread into Fault(...) as its inject and heal
+
+
+def _offsite_copy(sandbox: Sandbox, state: State, folder: Path) -> None:
+    """The set synced off-site as it now is: into the bucket (the fleet), or the off-site folder."""
+    if s3.uses_s3(state):
+        names = {p.name for p in folder.iterdir()}
+        for stale in {o["Key"].split("/", 1)[1] for o in _listed(sandbox, state, folder.name)} - names:
+            s3.delete(sandbox, state, folder.name, stale)  # aws s3 sync --delete
+        s3.sync(sandbox, state, folder)
+    else:
+        shutil.rmtree(sandbox.backups_offsite / folder.name, ignore_errors=True)
+        shutil.copytree(folder, sandbox.backups_offsite / folder.name)
+
+
+def _listed(sandbox: Sandbox, state: State, set_name: str) -> list[dict]:
+    return s3.client(sandbox, state).list_objects_v2(Bucket=s3.BUCKET, Prefix=f"{set_name}/").get("Contents", [])
+
+
+def _offsite_object_gone(sandbox: Sandbox, state: State) -> None:
+    """The sync stopped half way: the newest daily set's dump never reached the off-site copy."""
+    folder = _latest_sets(sandbox, "daily")[0]
+    _keep_original(sandbox, "offsite-object-missing", folder)
+    dump = next(folder.glob("database_*")).name
+    if s3.uses_s3(state):
+        s3.delete(sandbox, state, folder.name, dump)
+    else:
+        (sandbox.backups_offsite / folder.name / dump).unlink()
+
+
+def _offsite_set_never_synced(sandbox: Sandbox, state: State) -> None:
+    """The sync after last night's backup did not run: the newest daily set is not off-site at all."""
+    folder = _latest_sets(sandbox, "daily")[0]
+    _keep_original(sandbox, "offsite-set-stale", folder)
+    if s3.uses_s3(state):
+        s3.delete(sandbox, state, folder.name)
+    else:
+        shutil.rmtree(sandbox.backups_offsite / folder.name)
 
 
 def _drop_config_archive(folder: Path) -> bool:
@@ -231,6 +276,12 @@ FAULTS: list[Fault] = [
     Fault("backup-offsite-differs", "a byte of the off-site copy of the latest daily dump differs", ("D5", "B2"),
           {f"{BACKUPS}::test_offsite_copy_matches_the_local_set[daily]": ERROR},
           *_break_latest_daily("backup-offsite-differs", _flip_a_byte, where="offsite")),
+    Fault("offsite-object-missing", "the newest daily set's dump never reached the off-site copy", ("D5", "B2"),
+          {f"{BACKUPS}::test_offsite_copy_matches_the_local_set[daily]": ERROR}, _offsite_object_gone,
+          _restore_originals("offsite-object-missing")),
+    Fault("offsite-set-stale", "the sync after last night's backup did not run", ("D5", "B2"),
+          {f"{BACKUPS}::test_offsite_copy_matches_the_local_set[daily]": ERROR}, _offsite_set_never_synced,
+          _restore_originals("offsite-set-stale")),
     Fault("backup-unreadable", "a backup folder whose backup.json is cut short", ("D5",),
           {f"{BACKUPS}::test_every_backup_set_is_readable": ERROR}, _unreadable_set, _remove_unreadable_set,
           shapes=("default",)),  # the manual's job writes no record to be unreadable
