@@ -12,12 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import daily, database, drill, load, logs
+from bench import daily, database, drill, fleet, load, logs
 from opscheck.target.loader import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
 
-BENCHMARKS = ("logs", "integrity", "daily", "drill", "load")
+BENCHMARKS = ("logs", "integrity", "daily", "drill", "load", "fleet")
 
 
 def show(title: str, rows: dict[str, str]) -> None:
@@ -42,6 +42,9 @@ def main() -> None:
         small = logs.make_access_log(args.dir / "access-10mb.log", 10)
         show("Log scan: requests per client, the whole file", logs.scan(large))
         show("Window seek: the last 2 hours (the cost must not grow with the file)", logs.window(large, small))
+    if "fleet" in wanted:
+        large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
+        show("The fleet over ssh against one host", fleet.fleet(args.dir, large))
     if not wanted & {"integrity", "daily", "drill", "load"}:
         return
 

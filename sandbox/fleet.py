@@ -81,7 +81,7 @@ def start(sandbox: Sandbox, state: State) -> None:
             f"Port {port}\nListenAddress {host.address}\nHostKey {folder / (host.name + '_host_key')}\n"
             f"PidFile {folder / (host.name + '_sshd.pid')}\nAuthorizedKeysFile {folder / 'authorized_keys'}\n"
             "StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
-            "KbdInteractiveAuthentication no\nPrintMotd no\nLogLevel ERROR\nMaxStartups 50\nMaxSessions 50\n"
+            "KbdInteractiveAuthentication no\nPrintMotd no\nLogLevel VERBOSE\nMaxStartups 50\nMaxSessions 50\n"
         )
         binds = " && ".join(f"mount --bind {sandbox.stored(name)} {sandbox.root / name}" for name in host.folders)
         script = f"{binds + ' && ' if binds else ''}exec {SSHD} -D -e -f {config}"

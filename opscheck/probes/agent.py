@@ -4,7 +4,9 @@ only, sent as source to the host's python3, answering requests on its stdin.
 Each command over ssh opens a session of its own, and a session costs about 100 ms here even multiplexed (the
 channel's setup); a window seek is a dozen reads. Over one session kept open a request costs a fraction of a
 millisecond, and a megabyte moves in tens of milliseconds. The agent lists folders, stats and reads byte
-ranges of files, and runs opscheck.probes.dumps' functions where the files lie.
+ranges of files, runs opscheck.probes.dumps' functions where the files lie, and runs commands for the checks
+that ask the host (`ps`, `ss`, `crontab -l`, …) through testinfra: `AgentBackend` is a testinfra backend
+whose every command rides the one session.
 
 Protocol: one JSON request a line ({"op": …, "args": […]}); each answer is a JSON header line ({"ok": true,
 "size": N} or {"ok": false, "error": "…"}) followed by N bytes: the raw bytes of a read, JSON otherwise.
@@ -12,12 +14,15 @@ Protocol: one JSON request a line ({"op": …, "args": […]}); each answer is a
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import shlex
 import subprocess
 import threading
 from typing import Any
+
+import testinfra.backend.base
 
 from opscheck.probes import dumps
 
@@ -43,6 +48,15 @@ def _read(path, offset, count):
         handle.seek(offset)
         return handle.read(count)
 
+def _run(command, timeout):
+    import base64, subprocess
+    try:
+        done = subprocess.run(command, shell=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        rc, out, err = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired as exc:
+        rc, out, err = 124, exc.stdout or b"", (exc.stderr or b"") + b"timed out after %d s" % timeout
+    return [rc, base64.b64encode(out).decode(), base64.b64encode(err).decode()]
+
 def _answer(value, raw=False):
     body = value if raw else json.dumps(value).encode()
     out = sys.stdout.buffer
@@ -58,6 +72,8 @@ for line in sys.stdin.buffer:
             _answer(_entries(*args))
         elif op == "read":
             _answer(_read(*args), raw=True)
+        elif op == "run":
+            _answer(_run(*args))
         elif op == "call":
             _answer(globals()[args[0]](*args[1]))
         else:
@@ -134,3 +150,22 @@ class Agent:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+
+
+class AgentBackend(testinfra.backend.base.BaseBackend):
+    """A testinfra backend running each command through a host's agent: testinfra's modules (file, socket,
+    package, …) work as over ssh, without a session each."""
+
+    NAME = "ssh"
+
+    def __init__(self, over: Any, agent: Agent, timeout_s: float = 60.0) -> None:
+        super().__init__(over.hostname)
+        self.over, self.agent, self.timeout_s = over, agent, timeout_s
+
+    def get_pytest_id(self) -> str:
+        return self.over.get_pytest_id()
+
+    def run(self, command: str, *args: str, **kwargs: Any) -> Any:
+        command = self.get_command(command, *args)
+        rc, out, err = json.loads(self.agent.request("run", command, self.timeout_s))
+        return self.result(rc, self.encode(command), base64.b64decode(out), base64.b64decode(err))

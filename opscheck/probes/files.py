@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from opscheck.errors import ProbeError
 from opscheck.probes import dumps
-from opscheck.probes.agent import Agent, AgentError
+from opscheck.probes.agent import Agent, AgentBackend, AgentError
 
 RANGE = 1 << 14  # what a seek reads ahead on a remote file: a window seek moves ~20 of these, whatever the size
 KINDS = {"f": "file", "d": "folder", "l": "link", "p": "fifo", "c": "device", "b": "device", "s": "socket"}
@@ -122,6 +122,8 @@ class HostFiles(Files):
     def agent(self) -> Agent | None:
         """The reader on the host, where the connection is ssh and the host has python3."""
         backend = self.host.backend
+        if isinstance(backend, AgentBackend):
+            return backend.agent
         if getattr(backend, "NAME", "") != "ssh" or not self._has_python():
             return None
         return Agent.over_ssh_backend(backend)
