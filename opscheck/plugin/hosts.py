@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import testinfra
 
+from opscheck.errors import ProbeError
 from opscheck.probes.agent import Agent, AgentBackend
 from opscheck.probes.files import LOCAL, Files, HostFiles
 from opscheck.target.hosts import Host
@@ -60,10 +61,20 @@ class Fleet:
         if url not in self._masters:
             self._masters.append(url)
         if url not in self._hosts:
+            if shutil.which("ssh") is None:
+                raise ProbeError("host", f"{host.name} ({_shown(host.url)})", "ssh:// needs the ssh client on this "
+                                 "machine: apt-get install openssh-client")  # fmt: skip
             over = testinfra.get_host(url, ssh_config=str(self._ssh_config(own)))
+            try:
+                has_python = over.run("command -v python3").rc == 0
+            except RuntimeError as exc:  # ssh's own failure (exit 255): the host cannot be reached
+                said = " ".join(str(getattr(exc.args[0], "stderr", exc)).split())[-300:]
+                raise ProbeError(
+                    "host", f"{host.name} ({_shown(host.url)})", f"cannot be reached over ssh: {said}"
+                ) from None
             # Every command of the host through one session to a reader on its python3 (~0.1 ms against ~100 ms
             # for a session each), where it has one; else a command a session, multiplexed.
-            if over.run("command -v python3").rc == 0:
+            if has_python:
                 agent = Agent.over_ssh_backend(over.backend)
                 self._agents.append(agent)
                 self._hosts[url] = testinfra.host.Host(AgentBackend(over.backend, agent))
