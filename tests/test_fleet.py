@@ -36,3 +36,35 @@ def test_fault_fails_the_same_checks_on_the_fleet(fleet_platform, run_fleet_chec
     skipped = frozenset(c["nodeid"] for c in broken.summary["checks"] if c["outcome"] == "skipped")
     expected = fault.expected_failures(declared, shape="fleet", skipped=skipped)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
+
+
+def test_an_ansible_inventory_group_expands_into_its_hosts(fleet_platform, tmp_path):
+    """The fleet's hosts named by inventory groups (ansible://web?ansible_inventory=…): testinfra's get_hosts
+    expands each into its hosts, reached over ssh as the inventory says; the daily run is green."""
+    import json
+    import re
+
+    from tests.conftest import run_pytest
+
+    keys = fleet_platform.root / "hosts"
+    hosts = json.loads(fleet_platform.state_file.read_text())["hosts"]
+    groups = {"app": "web", "db": "database", "backup": "backups"}
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text("".join(f"[{groups[n]}]\n{n} ansible_host={h['address']} ansible_port={h['port']}\n"
+                                 for n, h in hosts.items()) + "[all:vars]\nansible_user=root\n"
+                         "ansible_connection=ssh\nansible_ssh_private_key_file=" + str(keys / "id_ed25519") + "\n"
+                         f"ansible_ssh_common_args='-o UserKnownHostsFile={keys / 'known_hosts'} "
+                         "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'\n")  # fmt: skip
+    text = fleet_platform.target_file.read_text()
+    for name, group in groups.items():
+        text = re.sub(rf'name = "{name}"\nurl = "ssh://[^"]+"', f'name = "{group}"\nurl = "ansible://{group}?'
+                      f'ansible_inventory={inventory}"', text)  # fmt: skip
+    target = tmp_path / "ansible.toml"
+    target.write_text(text)
+    env = {k: v for k, v in fleet_platform.secrets().items() if k.startswith("OPSCHECK_")}
+    run = run_pytest(["checks", f"--target={target}", "-m", "daily"], tmp_path / "reports", env)
+    assert run.returncode == 0 and run.failed() == {}, run.output
+    ran = {c["nodeid"] for c in run.summary["checks"] if c["outcome"] == "passed"}
+    wanted = {"checks/test_processes.py::test_declared_processes_run[app]",
+              "checks/test_backups.py::test_latest_backup_is_fresh[daily]"}  # fmt: skip
+    assert wanted <= ran, "each group became its host"

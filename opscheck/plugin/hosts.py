@@ -13,8 +13,11 @@ module: the fixtures and the evidence hook share it.)
 from __future__ import annotations
 
 import atexit
+import functools
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -50,8 +53,36 @@ class Fleet:
         self._hosts: dict[str, testinfra.host.Host] = {}
         self._agents: list[Agent] = []
 
+    @functools.cached_property
+    def hosts(self) -> list[Host]:
+        """The target's hosts, an ansible inventory group expanded into its hosts (through testinfra's get_hosts),
+        each with the roles and settings of the entry that names the group."""
+        out: list[Host] = []
+        for host in self.spec.hosts:
+            parts = urlsplit(host.url)
+            if parts.scheme != "ansible":
+                out.append(host)
+                continue
+            beside = Path(sys.executable).parent  # installed in this environment, not on PATH (a venv not activated)
+            if shutil.which("ansible-inventory") is None and (beside / "ansible-inventory").exists():
+                os.environ["PATH"] = f"{beside}{os.pathsep}{os.environ.get('PATH', '')}"
+            if shutil.which("ansible-inventory") is None:
+                raise ProbeError("host", host.url, "ansible:// needs ansible-inventory here: pip install ansible-core")
+            try:
+                names = [h.backend.host for h in testinfra.get_hosts([host.url])]
+            except (RuntimeError, OSError, ValueError) as exc:
+                raise ProbeError("ansible inventory", host.url, " ".join(str(exc).split())[-300:]) from None
+            for name in names:
+                url = parts._replace(netloc=name).geturl()
+                out.append(host if name == parts.netloc else host.model_copy(update={"name": name, "url": url}))
+        return out
+
     def connect(self, host: Host) -> testinfra.host.Host:
         parts = urlsplit(host.url)
+        if parts.scheme == "ansible":  # its inventory says how to reach it: over ssh, as an ssh host
+            found = testinfra.get_host(host.url)
+            reached = found.backend.ansible_runner.get_host(found.backend.host)
+            return self._with_agent(host.url, reached) if reached is not None and _is_ssh(reached) else found
         if parts.scheme not in SSH_SCHEMES:
             return testinfra.get_host(host.url)
         # A host's own ssh_config= is read through ours (testinfra lets the URL's win over ours otherwise).
@@ -72,15 +103,23 @@ class Fleet:
                 raise ProbeError(
                     "host", f"{host.name} ({_shown(host.url)})", f"cannot be reached over ssh: {said}"
                 ) from None
-            # Every command of the host through one session to a reader on its python3 (~0.1 ms against ~100 ms
-            # for a session each), where it has one; else a command a session, multiplexed.
-            if has_python:
-                agent = Agent.over_ssh_backend(over.backend)
-                self._agents.append(agent)
-                self._hosts[url] = testinfra.host.Host(AgentBackend(over.backend, agent))
-            else:
-                self._hosts[url] = over
+            self._hosts[url] = self._with_agent(url, over, has_python)
         return self._hosts[url]
+
+    def _with_agent(self, key: str, over: testinfra.host.Host, has_python: bool | None = None) -> testinfra.host.Host:
+        """Every command of the host through one session to a reader on its python3 (~0.1 ms against ~100 ms
+        for a session each), where it has one; else a command a session, multiplexed."""
+        if key in self._hosts:
+            return self._hosts[key]
+        if has_python is None:
+            has_python = over.run("command -v python3").rc == 0
+        if not has_python:
+            self._hosts[key] = over
+            return over
+        agent = Agent.over_ssh_backend(over.backend)
+        self._agents.append(agent)
+        self._hosts[key] = testinfra.host.Host(AgentBackend(over.backend, agent))
+        return self._hosts[key]
 
     def _ssh_config(self, own: str | None) -> Path:
         """Ours: multiplexed, then the host's own configuration (or the user's and the system's)."""
@@ -98,8 +137,8 @@ class Fleet:
 
     def hosts_on(self, on: str) -> list[Host]:
         """The hosts named `on`, else those with role `on`."""
-        named = [h for h in self.spec.hosts if h.name == on]
-        return named or [h for h in self.spec.hosts if on in h.roles]
+        named = [h for h in self.hosts if h.name == on]
+        return named or [h for h in self.hosts if on in h.roles]
 
     def files_on(self, on: str) -> list[tuple[str, Files]]:
         """(host name, its files) for every host that holds what is `on` that host or role; this machine where
@@ -134,6 +173,10 @@ class Fleet:
                                capture_output=True, timeout=10, check=False)  # fmt: skip
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None
+
+
+def _is_ssh(host: testinfra.host.Host) -> bool:
+    return getattr(host.backend, "NAME", "") in SSH_SCHEMES
 
 
 def _shown(url: str) -> str:

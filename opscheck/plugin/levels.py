@@ -83,18 +83,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def declared_level(report: pytest.TestReport) -> Level | None:
-    props = dict(report.user_properties)
+    props = dict(getattr(report, "user_properties", ()))
     return Level.parse(props[LEVEL_PROP]) if LEVEL_PROP in props else None
 
 
 def failed_level(report: pytest.TestReport) -> Level | None:
-    props = dict(report.user_properties)
+    props = dict(getattr(report, "user_properties", ()))
     name = props.get(FAILED_PROP) or props.get(LEVEL_PROP)
     return Level.parse(name) if name else None
 
 
 def checklist_ids(report: pytest.TestReport) -> list[str]:
-    return dict(report.user_properties).get(IDS_PROP, "").split()
+    return dict(getattr(report, "user_properties", ())).get(IDS_PROP, "").split()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from opscheck.errors import OpscheckError
 from opscheck.plugin.hosts import fleet_of
 from opscheck.plugin.logs import holders
 from opscheck.plugin.target import required_target
@@ -74,7 +75,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         _over(metafunc, "batch_job", spec.batch.jobs, "no nightly jobs ([batch] jobs)")
     if "host_spec" in wanted:
         role = getattr(metafunc.function, "host_role", None)
-        hosts = [h for h in spec.hosts if role is None or role in h.roles]
+        try:
+            declared = fleet_of(metafunc.config, spec).hosts
+        except OpscheckError as exc:  # an inventory that cannot be read: one line, before any check runs
+            raise pytest.UsageError(str(exc)) from None
+        hosts = [h for h in declared if role is None or role in h.roles]
         absent = f"no host {f'with role {role!r}' if role else 'at all'} ([[hosts]])"
         _over(metafunc, "host_spec", hosts, absent, ids=[h.name for h in hosts])
     if "attested_item" in wanted:

@@ -46,7 +46,7 @@ def measured(request: pytest.FixtureRequest):
 
 
 def measured_figures(report: pytest.TestReport) -> dict[str, object]:
-    return {k.removeprefix(MEASURED): v for k, v in report.user_properties if k.startswith(MEASURED)}
+    return {k.removeprefix(MEASURED): v for k, v in getattr(report, "user_properties", ()) if k.startswith(MEASURED)}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
