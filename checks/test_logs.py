@@ -19,8 +19,9 @@ def test_log_errors_within_limits(logs, app_log, target, thresholds):
     summary = level_summary(log.lines(since=time.time() - hours * 3600), logs.form(app_log))
     top = "; ".join(f"{g.count}× {level} {message!r} ({g.first} … {g.last})" for level, message, g in summary.top())
     found = (
-        f"{log.path} in the last {hours:g} h: {summary.counts['CRITICAL']} CRITICAL, {summary.counts['ERROR']} "
+        f"{log.place} in the last {hours:g} h: {summary.counts['CRITICAL']} CRITICAL, {summary.counts['ERROR']} "
         f"ERROR, {summary.counts['WARNING']} WARNING line(s). Top: {top or 'none'}"
+        + (f" (and {log.oddities.said()}: a torn or damaged file)" if log.oddities.said() else "")
     )
     if summary.counts["CRITICAL"] > thresholds.log_critical_lines:
         fail_at(Level.ERROR, f"{found}. Limit for CRITICAL: {thresholds.log_critical_lines}. Manual: act on each now")
@@ -36,11 +37,11 @@ def test_log_is_present_and_being_written(logs, log_name, target):
     """Every declared log can be read; the access log, written on every request, has a recent line."""
     log = logs.file(log_name)
     newest = log.newest_time()
-    assert newest is not None or log_name != "access", f"{log.path} holds no line with a time stamp"
+    assert newest is not None or log_name != "access", f"{log.place} holds no line with a time stamp"
     if log_name == "access":
         silent_min = (time.time() - newest) / 60
         limit = target.spec.logs.max_silence_minutes
         assert silent_min <= limit, (
-            f"the access log {log.path} has had no line for {silent_min:.0f} min (limit {limit:g}): nothing is "
+            f"the access log {log.place} has had no line for {silent_min:.0f} min (limit {limit:g}): nothing is "
             "being served, or logging has stopped. Manual: tail -f the log; check nginx and the API"
         )

@@ -57,7 +57,7 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
     short = access.covers(now - 14 * DAY)
     assert short is None, f"cannot judge the week against the week before: {short} (keep 14 days: rotate 14)"
     assert before.requests, (
-        f"no traffic in the week before in {access.path} and its rotations: the report cannot compare the week "
+        f"no traffic in the week before in {access.place} and its rotations: the report cannot compare the week "
         "(keep 14 days of access log: logrotate's rotate 14)"
     )
     if week.error_ratio() * 100 > thresholds.error_rate_percent:

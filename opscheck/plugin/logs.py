@@ -9,7 +9,7 @@ import pytest
 
 from opscheck.judge.logformats import AppFormat
 from opscheck.plugin.hosts import Fleet
-from opscheck.probes.logs import LogFile, LogGroup
+from opscheck.probes.logs import Bounds, LogFile, LogGroup
 from opscheck.target.loader import LoadedTarget
 from opscheck.target.logs import Logs as LogsSpec
 
@@ -49,7 +49,8 @@ def log_file(spec: LogsSpec, name: str, zone: tzinfo, fleet: Fleet) -> LogFile |
         return None
     time_of = spec.access_form().time_of if base == "access" else spec.app_form(base, zone).time_of
     places = fleet.files_on(spec.hosts.get(base, spec.on))  # type: ignore[call-overload]
-    logs = [LogFile(base, path, time_of, files) for host, files in places if not only or host == only]
+    bounds = Bounds(spec.max_line_kb << 10, spec.max_read_mb << 20, spec.max_read_s)
+    logs = [LogFile(base, path, time_of, files, bounds) for host, files in places if not only or host == only]
     if not logs:
         return None
     return logs[0] if len(logs) == 1 else LogGroup(logs)

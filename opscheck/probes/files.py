@@ -96,6 +96,9 @@ class LocalFiles(Files):
             return None
 
     def open(self, path: str) -> BinaryIO:
+        found = os.stat(path)  # a link is followed; a link loop is an OSError (ELOOP) the caller names
+        if not stat_module.S_ISREG(found.st_mode):
+            raise self.missing("file", path, f"is a {kind_of(_entry(path, found))}, not a regular file: not read")
         return open(path, "rb")
 
     def facts(self, function: str, *args: Any) -> Any:
@@ -157,6 +160,8 @@ class HostFiles(Files):
         found = self.stat(path)
         if found is None:
             raise self.missing("file", path)
+        if found.kind != "f":
+            raise self.missing("file", path, f"is a {kind_of(found)}, not a regular file: not read")
         return io.BufferedReader(RangedFile(self, str(path), found.size), RANGE)  # type: ignore[return-value]
 
     def read_range(self, path: str, offset: int, count: int) -> bytes:

@@ -10,19 +10,47 @@ window opens cannot hold a line inside it). Files are read where they lie, throu
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from opscheck.errors import ProbeError
-from opscheck.probes.files import LOCAL, Entry, Files
+from opscheck.probes.files import LOCAL, Entry, Files, kind_of
 
 TimeOf = Callable[[bytes], float | None]  # a line's epoch seconds, None for an unstamped line
 ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20
+MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run without newlines): cut, counted
+
+
+@dataclass
+class Bounds:
+    """How much a read of a log may cost: any line is cut at `line_bytes`; a window read stops, as a failure that
+    says so, past `read_bytes` or `read_s` (never a hang, whatever the file holds)."""
+
+    line_bytes: int = MAX_LINE
+    read_bytes: int = 4 << 30
+    read_s: float = 120.0
+
+
+@dataclass
+class Oddities:
+    """What a read passed over, counted: lines cut at the bound, lines holding NUL bytes (a sparse or torn file)."""
+
+    cut_lines: int = 0
+    nul_lines: int = 0
+    skipped_bytes: int = 0
+
+    def said(self) -> str:
+        parts = [f"{self.cut_lines} line(s) longer than the line bound cut"] if self.cut_lines else []
+        parts += [f"{self.nul_lines} line(s) of NUL bytes skipped"] if self.nul_lines else []
+        return "; ".join(parts)
 
 
 def family(path: str, files: Files = LOCAL) -> list[Entry]:
@@ -39,18 +67,23 @@ def family(path: str, files: Files = LOCAL) -> list[Entry]:
     return [Entry(os.path.join(folder, e.name), e.kind, e.size, e.mtime, e.ctime) for e in ordered]
 
 
-def seek_to(handle: BinaryIO, size: int, since: float, time_of: TimeOf) -> int:
-    """The offset of the first line at or after `since` in a time-ordered file, by binary search."""
+def seek_to(handle: BinaryIO, size: int, since: float, time_of: TimeOf, line_bytes: int = MAX_LINE) -> int:
+    """The offset of the first line at or after `since` in a time-ordered file, by binary search.
+
+    Each probe reads at most a chunk past its middle (lines cut at `line_bytes`), so a file without line breaks
+    or stamps costs what a normal one does; a stamp out of order (a clock stepped back) only narrows the search.
+    """
     low, high = 0, size
     while high - low > CHUNK // 16:
         middle = (low + high) // 2
         handle.seek(middle)
-        handle.readline()  # to the start of the next whole line
-        when = None
-        while when is None:
-            line = handle.readline()
+        handle.readline(line_bytes)  # to the start of the next whole line
+        when, read = None, 0
+        while when is None and read < CHUNK:
+            line = handle.readline(line_bytes)
             if not line:
                 break
+            read += len(line)
             when = time_of(line)
         if when is None or when >= since:
             high = middle
@@ -58,9 +91,25 @@ def seek_to(handle: BinaryIO, size: int, since: float, time_of: TimeOf) -> int:
             low = middle
     if low:
         handle.seek(low)
-        handle.readline()
+        handle.readline(line_bytes)
         return handle.tell()
     return 0
+
+
+def _skip_hole(handle: BinaryIO, odd: Oddities) -> None:
+    """Past a sparse file's hole (a truncate's, or a crashed writer's) to its next data, where the file is local."""
+    try:
+        here = handle.tell()
+        ahead = os.lseek(handle.fileno(), here, os.SEEK_DATA)
+    except (OSError, AttributeError, io.UnsupportedOperation):  # no more data, or not a local file
+        try:
+            handle.seek(0, os.SEEK_END)
+        except (OSError, io.UnsupportedOperation):
+            return
+        return
+    if ahead > here:
+        odd.skipped_bytes += ahead - here
+        handle.seek(ahead)
 
 
 class LogFile:
@@ -68,11 +117,15 @@ class LogFile:
 
     part = "log"
 
-    def __init__(self, name: str, path: Path | str, time_of: TimeOf, files: Files = LOCAL) -> None:
+    def __init__(
+        self, name: str, path: Path | str, time_of: TimeOf, files: Files = LOCAL, bounds: Bounds | None = None
+    ) -> None:
         self.name = name
         self.path = str(path)
         self.time_of = time_of
         self.files = files
+        self.bounds = bounds or Bounds()
+        self.oddities = Oddities()
 
     @property
     def place(self) -> str:
@@ -100,6 +153,9 @@ class LogFile:
         if not found:
             raise self.files.missing(f"{self.name} log", self.path, "no such file (nor any rotation of it)")
         for file in found:
+            if file.kind != "f":
+                raise self.files.missing(f"{self.name} log", file.name, f"is a {kind_of(file)}, not a regular file: "
+                                         "not read (a log is a file)")  # fmt: skip
             try:
                 if file.mtime < since:
                     continue
@@ -117,18 +173,40 @@ class LogFile:
     def _blocks(self, file: Entry, since: float, until: float | None) -> Iterator[list[bytes] | None]:
         """Blocks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
         compressed = file.name.endswith(".gz")
+        bounds, odd = self.bounds, self.oddities
+        deadline = time.monotonic() + bounds.read_s
         with self._open(file.name) as handle:
             if not compressed:
-                handle.seek(seek_to(handle, file.size, since, self.time_of))
-            carry, opened = b"", False
+                handle.seek(seek_to(handle, file.size, since, self.time_of, bounds.line_bytes))
+            carry, opened, dropping, moved = b"", False, False, 0
             while True:
                 data = handle.read(CHUNK)
+                moved += len(data)
+                if moved > bounds.read_bytes or time.monotonic() > deadline:
+                    raise self.files.missing(f"{self.name} log", file.name, f"its window was cut short after "
+                                             f"{moved >> 20} MB and {bounds.read_s:g} s at most ([logs] max_read_mb, "
+                                             "max_read_s): could not tell what it holds")  # fmt: skip
+                if dropping and data:  # the rest of a line already cut at the bound
+                    end = data.find(b"\n")
+                    odd.skipped_bytes += len(data) if end < 0 else end + 1
+                    if end < 0:
+                        continue
+                    data, dropping = data[end + 1 :], False
                 if not data:
                     lines = [carry] if carry else []
                 else:
                     data = carry + data
                     cut = data.rfind(b"\n") + 1
                     lines, carry = data[: cut - 1].split(b"\n") if cut else [], data[cut:]
+                    if len(carry) > bounds.line_bytes:  # kept to the bound, the rest passed over
+                        odd.cut_lines += 1
+                        odd.skipped_bytes += len(carry) - bounds.line_bytes
+                        lines.append(carry[: bounds.line_bytes])
+                        carry, dropping = b"", True
+                    if not data.strip(b"\0"):
+                        _skip_hole(handle, odd)
+                if any(len(line) > bounds.line_bytes or b"\0" in line for line in lines):
+                    lines = self._sane(lines)
                 if not opened:
                     lines, opened = self._from(lines, since)
                 if until is not None and lines and self._last_time(lines) >= until:
@@ -139,6 +217,21 @@ class LogFile:
                     yield lines
                 if not data:
                     return
+
+    def _sane(self, lines: list[bytes]) -> list[bytes]:
+        """The lines a log writer wrote: NUL runs (a sparse or torn file) left out, overlong lines cut; counted."""
+        out = []
+        for line in lines:
+            if b"\0" in line:
+                self.oddities.nul_lines += 1
+                line = line.replace(b"\0", b"")
+                if not line:
+                    continue
+            if len(line) > self.bounds.line_bytes:
+                self.oddities.cut_lines += 1
+                line = line[: self.bounds.line_bytes]
+            out.append(line)
+        return out
 
     def _from(self, lines: list[bytes], since: float) -> tuple[list[bytes], bool]:
         for index, line in enumerate(lines):
@@ -257,3 +350,8 @@ class LogGroup:
 
     def each(self) -> list[LogFile]:
         return self.logs
+
+    @property
+    def oddities(self) -> Oddities:
+        return Oddities(*(sum(getattr(log.oddities, f) for log in self.logs) for f in ("cut_lines", "nul_lines",
+                                                                                      "skipped_bytes")))  # fmt: skip

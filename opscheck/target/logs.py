@@ -42,6 +42,11 @@ class Logs(Section):
     max_silence_minutes: Annotated[float, Field(gt=0)] = 15.0  # the access log must have a line this recent
     # W7: the logrotate configuration on the hosts with role "api" (run with `logrotate --debug`), and the
     # size no live log may pass (the manual's `maxsize 100M`).
+    # Every read's bounds: a longer line is cut (and counted); a window read past max_read_mb or max_read_s stops
+    # as a failure that says so. Never a hang, whatever a file holds (a crashed writer's run of NUL bytes).
+    max_line_kb: Annotated[int, Field(ge=1, le=64 * 1024)] = 64
+    max_read_mb: Annotated[int, Field(ge=1)] = 4096
+    max_read_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
     logrotate_config: Path | None = None
     max_size_mb: Annotated[float, Field(gt=0)] = 100.0
 
