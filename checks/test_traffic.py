@@ -11,10 +11,14 @@ from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 HOUR = 3600.0
 
 
-def _window(logs, target, hours_ago: float = 0.0):
+def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
+    """The access log's traffic of the intraday window (`hours_ago` back); `users_only`: without the site's own
+    monitoring and health checkers ([security] trusted_clients), whose steady polling is not user activity."""
     hours = target.spec.logs.intraday_window_hours
     end = time.time() - hours_ago * HOUR
-    return traffic(logs.file("access").lines(since=end - hours * HOUR, until=end), logs.access_form), hours
+    leave_out = frozenset(target.spec.security.trusted_clients) if users_only else frozenset()
+    lines = logs.file("access").lines(since=end - hours * HOUR, until=end)
+    return traffic(lines, logs.access_form, leave_out), hours
 
 
 @pytest.mark.daily
@@ -55,8 +59,8 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
         f"cannot judge today's traffic against {compared_with}: {short}. Keep the access log longer "
         "(logrotate's rotate 14), or wait until it reaches back"
     )
-    now, hours = _window(logs, target)
-    then, _ = _window(logs, target, hours_ago=hours_ago)
+    now, hours = _window(logs, target, users_only=True)
+    then, _ = _window(logs, target, hours_ago=hours_ago, users_only=True)
     assert then.requests, f"no traffic {compared_with} to compare with in the access log's window"
     low = 1 - thresholds.activity_drop_percent / 100
     high = 1 + thresholds.activity_rise_percent / 100

@@ -108,12 +108,15 @@ class Traffic:
 # they trust addresses).
 
 
-def traffic(lines: Iterable[bytes], form: AccessFormat = DEFAULT_ACCESS) -> Traffic:
-    """Users' traffic: the suite's own requests are left out, or its load runs would read as a traffic spike."""
+def traffic(
+    lines: Iterable[bytes], form: AccessFormat = DEFAULT_ACCESS, leave_out: frozenset[str] = frozenset()
+) -> Traffic:
+    """Users' traffic: the suite's own requests are left out, or its load runs would read as a traffic spike;
+    and the clients in `leave_out` (the site's own monitoring, where user activity is what is asked)."""
     figures = Traffic()
     for line in lines:
         record = form.parse(line)
-        if record is None or record.agent.startswith(SUITE_AGENTS):
+        if record is None or record.agent.startswith(SUITE_AGENTS) or record.client in leave_out:
             continue
         figures.requests += 1
         figures.clients.add(record.client)

@@ -18,7 +18,7 @@ class Security(Section):
     """X1-X3 and scanner signatures: what the access and application logs show of attacks."""
 
     window_hours: Annotated[float, Field(gt=0)] = 24.0
-    trusted_clients: list[str] = []  # the monitoring, load generators, health checkers: not judged
+    trusted_clients: list[str] = []  # the monitoring, load generators, health checkers: not judged (nor D7 users)
     client_error_answers: Annotated[int, Field(ge=1)] = 50  # X1: 403/404/5xx answers to one client in the window
     flood_per_minute: Annotated[int, Field(ge=1)] = 300  # X2: one client's requests in any one minute
     failed_logins_per_client: Annotated[int, Field(ge=1)] = 10  # X3: brute force from one client
