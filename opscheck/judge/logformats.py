@@ -99,7 +99,7 @@ DEFAULT_ACCESS_FORMAT = (
     '"$http_user_agent" $request_time'
 )
 TIME_VARIABLES = ("time_local", "time_iso8601", "msec")
-VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))", re.ASCII)  # nginx names variables in ASCII
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ def nginx_regex(log_format: str) -> re.Pattern[bytes]:
     """nginx's log_format as a regular expression: each $variable a named group, the text between literal.
 
     A variable inside quotes takes anything but a quote, inside brackets anything but the closing bracket,
-    elsewhere anything but a space; a variable used twice is matched the second time without a name.
+    elsewhere anything but a space; a variable used twice, or one that cannot be a group's name (nginx's regex
+    captures `$1`), is matched without a name.
     """
     out, seen, at = [], set(), 0
     for match in VARIABLE.finditer(log_format):
@@ -189,7 +190,8 @@ def nginx_regex(log_format: str) -> re.Pattern[bytes]:
         name = match[1] or match[2]
         after = log_format[match.end() : match.end() + 1]
         body = '[^"]*' if before.endswith('"') and after == '"' else r"[^\]]*" if before.endswith("[") else r"\S*"
-        out.append(f"(?P<{name}>{body})" if name not in seen else f"(?:{body})")
+        named = name.isidentifier() and name not in seen
+        out.append(f"(?P<{name}>{body})" if named else f"(?:{body})")
         seen.add(name)
         at = match.end()
     out.append(re.escape(log_format[at:]))
