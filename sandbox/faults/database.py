@@ -261,6 +261,19 @@ def _read_prices(state: State, repeat: int) -> None:
         conn.execute("SELECT pg_stat_force_next_flush()")
 
 
+def _as_superuser(*statements: str) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    return run
+
+
+PRIVILEGES = "checks/test_privileges.py"
+MONITOR_WRITES = ("INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public", "CREATE ON SCHEMA public")
+
+
 FAULTS: list[Fault] = [
     Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
           {f"{PG}::test_postgres_connections_under_limit": WARNING},
@@ -357,4 +370,16 @@ FAULTS: list[Fault] = [
     Fault("cache-starved", "shared_buffers cut to 128 kB: reads go to disk", ("W4",),
           {}, _starve_cache, _feed_cache,
           also={"weekly": {f"{DB_HEALTH}::test_cache_hit_ratio_is_high": WARNING}}),
+    Fault("monitor-role-writes", "the monitoring role granted INSERT, UPDATE, DELETE on every table and CREATE",
+          ("O1",), {}, _as_superuser(*(f"GRANT {what} TO opscheck_monitor" for what in MONITOR_WRITES)),
+          _as_superuser(*(f"REVOKE {what} FROM opscheck_monitor" for what in MONITOR_WRITES)),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("monitor-in-owner-role", "the monitoring role made a member of miraikakaku, the tables' owner",
+          ("O1",), {}, _as_superuser("GRANT miraikakaku TO opscheck_monitor"),
+          _as_superuser("REVOKE miraikakaku FROM opscheck_monitor"),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("drill-role-createrole", "the drill's role given CREATEROLE", ("O1",),
+          {}, _as_superuser("ALTER ROLE opscheck_drill CREATEROLE"),
+          _as_superuser("ALTER ROLE opscheck_drill NOCREATEROLE"),
+          also={"security": {f"{PRIVILEGES}::test_drill_role_holds_only_createdb": WARNING}}),
 ]  # fmt: skip
