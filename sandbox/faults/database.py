@@ -198,12 +198,15 @@ def _bloat(on: bool) -> Callable[[Sandbox, State], None]:
     return change
 
 
-def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
-    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
-    with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
-                         password=password, autocommit=True) as conn:  # fmt: skip
-        for _ in range(6):
-            conn.execute("SELECT pg_sleep(0.6)")
+def _slow_statement(seconds: float, times: int) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+        with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku",
+                             user="miraikakaku", password=password, autocommit=True) as conn:  # fmt: skip
+            for _ in range(times):
+                conn.execute(f"SELECT pg_sleep({seconds})")
+
+    return run
 
 
 def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
@@ -359,7 +362,10 @@ FAULTS: list[Fault] = [
                    *PURGE_JOB_VACUUM), _restore_tables,
           also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": ERROR}}),
     Fault("slow-statement", "the application ran a 600 ms statement six times", ("W4",),
-          {}, _run_slow_statement, _reset_statement_stats,
+          {}, _slow_statement(0.6, 6), _reset_statement_stats,
+          also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
+    Fault("slow-statement-twice", "the application ran a 2.1 s statement twice (over 4× the limit)", ("W4",),
+          {}, _slow_statement(2.1, 2), _reset_statement_stats,
           also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
     Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
           {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
