@@ -39,3 +39,21 @@ def test_drill_role_holds_only_createdb(target):
         me, grants = grants_of(lambda sql: conn.execute(sql).fetchall())
     excesses = drill_excesses(me, grants)
     assert not excesses, f"the drill's role {me} at {server.address} holds other than CREATEDB: {_listed(excesses)}"
+
+
+# Commands that lose or reconfigure a cache, asked with arguments each refuses after the ACL check (never run).
+REDIS_DANGERS = {"FLUSHALL": ("OPSCHECK-NEVER-A-FLAG",), "FLUSHDB": ("OPSCHECK-NEVER-A-FLAG",),
+                 "CONFIG SET": ("opscheck-no-such-option", "x")}  # fmt: skip
+
+
+@pytest.mark.checklist("O1")
+@pytest.mark.level("warning")
+def test_redis_user_cannot_flush_or_reconfigure(cache):
+    if cache.user is None:
+        pytest.skip("the target's Redis URL names no ACL user (redis://USER@host): the suite is the default user")
+    allowed = [name for name, args in REDIS_DANGERS.items() if cache.permitted(*name.split(), *args)]
+    rules = " ".join(f"-{name.lower().replace(' ', '|')}" for name in allowed)
+    assert not allowed, (
+        f"the suite's Redis user {cache.user} at {cache.address} may run {', '.join(allowed)}. "
+        f"ACL SETUSER {cache.user} {rules} (and ACL SAVE where ACLs live in a file); it needs +@read +info only"
+    )

@@ -66,7 +66,7 @@ max_rto_minutes = 10
 max_rpo_hours = 26
 
 [redis]
-url = "redis://127.0.0.1:{p["redis"]}/0"
+url = "redis://opscheck_monitor@127.0.0.1:{p["redis"]}/0"
 password_env = "OPSCHECK_SANDBOX_REDIS_PASSWORD"
 timeout_s = 2.0
 {'stream = "ticks"' if shape.stream else "stream = false  # the streaming engine publishes; it keeps no stream"}

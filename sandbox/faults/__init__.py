@@ -52,7 +52,7 @@ ORDER = (
     "restore-lost-days", "index-invalid", "index-invalid-elsewhere", "autovacuum-off-bloat", "rows-past-retention",
     "purge-too-eager", "slow-statement", "slow-statement-twice", "pg-idle-in-transaction", "xid-wraparound-near",
     "cache-starved",
-    "monitor-role-writes", "monitor-in-owner-role", "drill-role-createrole",
+    "monitor-role-writes", "monitor-in-owner-role", "drill-role-createrole", "redis-monitor-may-flush",
     "config-not-restored", "cache-not-filled", "plan-missing", "logrotate-misses-logs", "log-unrotated-huge",
     "dr-review-overdue", "slow-week", "erroring-week", "short-access-history", "sla-availability-missed",
     "sla-availability-collapsed", "sla-latency-missed", "health-checks-failing", "history-short",

@@ -51,6 +51,14 @@ def _drop_filler(sandbox: Sandbox, state: State) -> None:
     _unsqueeze_redis(sandbox, state)
 
 
+def _grant_monitor(*rules: str):
+    def run(sandbox: Sandbox, state: State) -> None:
+        if is_ours(state.pids["redis"], str(sandbox.root)):
+            _redis(sandbox, state).execute_command("ACL", "SETUSER", "opscheck_monitor", *rules)
+
+    return run
+
+
 def _leak_key(sandbox: Sandbox, state: State) -> None:
     _redis(sandbox, state).set("prediction:LEAKED", "{}")
 
@@ -73,6 +81,9 @@ FAULTS: list[Fault] = [
     Fault("redis-evicting", "Redis full and shedding keys: maxmemory squeezed, then written past", ("D1", "D6"),
           {f"{CACHE}::test_redis_memory_has_headroom_and_nothing_was_evicted": WARNING},
           _evict_filler, _drop_filler),
+    Fault("redis-monitor-may-flush", "the suite's Redis user granted FLUSHALL and CONFIG SET", ("O1",),
+          {}, _grant_monitor("+flushall", "+config|set"), _grant_monitor("-flushall", "-config|set"),
+          also={"security": {"checks/test_privileges.py::test_redis_user_cannot_flush_or_reconfigure": WARNING}}),
     Fault("cache-key-without-ttl", "a prediction cached with no TTL", ("P5",),
           {f"{CACHE}::test_cache_keys_expire_within_their_policy": WARNING}, _leak_key, _drop_leaked_key),
     Fault("cache-not-filled", "the API cannot write its cache; the prediction keys are gone", ("R2",),
