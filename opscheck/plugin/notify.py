@@ -40,15 +40,16 @@ def escalate(target: LoadedTarget, folder: Path, summary: dict[str, Any]) -> lis
     history, log = _history(folder, summary, spec.history_hours)
     events = escalation.plan(history, log, spec)
     now = escalation.finished(summary)
-    delivered, lines, given_up = [], [], {}
-    told: dict[str, list[str]] = {}
+    delivered: list[bool] = []
+    given_up: dict[str, str] = {}  # webhook variable → why it failed
+    told: dict[str, list[str]] = {}  # "$VARIABLE (#channel)" or "#channel" → kinds of message
     for event in events:
         channel = spec.channel(event.step)
         env = channel.webhook_url_env or spec.webhook_url_env
         url = target.secret(env)
-        if url is None:  # this level has no webhook, nor is there a shared one
-            delivered.append(False)
-            given_up.setdefault(f"${env or 'webhook_url_env'} ({channel.channel})", "no webhook for this level")
+        if env is None or url is None:  # a level left without a webhook is not told, on purpose
+            delivered.append(True)
+            told.setdefault(channel.channel, []).append(event.kind)
             continue
         if env in given_up:  # one that failed this run is not tried again: a dead webhook costs one timeout
             delivered.append(False)
@@ -60,13 +61,15 @@ def escalate(target: LoadedTarget, folder: Path, summary: dict[str, Any]) -> lis
         if problem is None:
             told.setdefault(f"${env} ({channel.channel})", []).append(event.kind)
         else:
-            given_up[env] = problem  # type: ignore[index]
+            given_up[env] = problem
+    lines = []
     for where, kinds in told.items():
         counts = ", ".join(f"{kinds.count(k)} {k}" for k in ("firing", "resolved") if k in kinds)
-        lines.append(f"Notified {where}: {counts}.")
+        lines.append(f"Notified {where}: {counts}." if where.startswith("$") else
+                     f"Not notified: {where} has no webhook ({counts}).")  # fmt: skip
     for env, problem in given_up.items():
-        lines.append(f"opscheck: could not notify the webhook (${env.lstrip('$')}): {problem}. The run's result "
-                     "stands; tell on-call another way (the next run tells it again)")  # fmt: skip
+        lines.append(f"opscheck: could not notify the webhook (${env}): {problem}. The run's result stands; "
+                     "tell on-call another way (the next run tells it again)")  # fmt: skip
     (folder / escalation.LOG).write_text(
         escalation.log_json(escalation.next_log(log, events, delivered), events, delivered), encoding="utf-8"
     )
