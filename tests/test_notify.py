@@ -61,8 +61,8 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def notify_target(platform, tmp_path, url: str, level2_url: str | None = None):
-    """The sandbox's target with a [notify] section (Level 2 with its own webhook when given);
+def notify_target(platform, tmp_path, url: str | None, level2_url: str | None = None):
+    """The sandbox's target with a [notify] section: the shared webhook `url`, Level 2's own when given;
     returns (target path, env, textfile path)."""
     textfile = tmp_path / "opscheck.prom"
     target = tmp_path / "notify.toml"
@@ -71,14 +71,14 @@ def notify_target(platform, tmp_path, url: str, level2_url: str | None = None):
         platform.target_file.read_text()
         + f'''
 [notify]
-webhook_url_env = "OPSCHECK_TEST_WEBHOOK"
+{'webhook_url_env = "OPSCHECK_TEST_WEBHOOK"' if url else ""}
 level = "error"
 timeout_s = 2
 textfile = "{textfile}"
 {own}'''
     )
     env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
-    return target, {**env, "OPSCHECK_TEST_WEBHOOK": url, "OPSCHECK_TEST_LEVEL2": level2_url or ""}, textfile
+    return target, {**env, "OPSCHECK_TEST_WEBHOOK": url or "", "OPSCHECK_TEST_LEVEL2": level2_url or ""}, textfile
 
 
 DOWN = {  # what frontend-down fails at ERROR in the morning block: four incidents
@@ -162,6 +162,20 @@ def test_an_unresolved_incident_escalates_by_the_clock_of_the_history(platform, 
     assert {(path, channel) for path, channel, _ in at_3} == {(SECRET_PATH, "#emergency")} and len(at_3) == len(at_2)
     assert all("unresolved for 1 h 40 min" in text for _, _, text in at_3)
     assert third.returncode == 1, "notifying never changes the run's result"
+
+
+def test_a_level_without_a_webhook_is_left_out_and_the_next_level_still_told(platform, receiver, tmp_path):
+    """Only Level 2 has a webhook: a new incident is not told (the run says so), once 30 min old it is."""
+    level2 = "/hooks/T000-level2-token"
+    target, env, _ = notify_target(platform, tmp_path, None, receiver.url(level2))
+    args, reports = ["checks", f"--target={target}", *MORNING], tmp_path / "reports"
+    with faulted(platform, "frontend-down"):
+        first = run_pytest(args, reports, env)
+        assert receiver.take() == [] and "Not notified: #ops-level1 has no webhook (4 firing)." in first.output
+        older(first.run_dir, 31)
+        run_pytest(args, reports, env)
+    told = receiver.take()
+    assert {(path, channel) for path, channel, _ in told} == {(level2, "#ops-level2")} and len(told) == 4
 
 
 @pytest.mark.parametrize("how", ["down", "slow"])
