@@ -92,8 +92,7 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
     if roots is not None:
         for root in roots:
             out[f"root:{root['id']}"] = {
-                "title": f"{root.get('part', root['id'])} at {root.get('address', '?')} "
-                f"({len(root.get('blocks') or ())} check(s) blocked by it)",
+                "title": f"{root['id']} ({len(root.get('blocks') or ())} check(s) blocked by it)",
                 "level": root.get("level") or "error",
                 "detail": _first_line(" — ".join(filter(None, (root.get("message"), root.get("remedy"))))),
             }

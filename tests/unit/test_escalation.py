@@ -100,11 +100,13 @@ def test_a_new_failure_after_a_pass_is_a_new_incident():
 
 
 def test_a_root_cause_is_one_incident_and_its_blocked_checks_are_not():
-    root = {"id": "redis", "part": "Redis", "address": "127.0.0.1:6379", "level": "error",
-            "message": "refused connections", "remedy": "restart redis", "blocks": [HEALTH, PORT]}  # fmt: skip
+    root = {"id": "Redis at 127.0.0.1:6379", "part": "redis", "address": "127.0.0.1:6379", "level": "error",
+            "message": "Redis at 127.0.0.1:6379 is down: refused", "remedy": "restart redis",
+            "blocks": [HEALTH, PORT]}  # as summary.json's root_causes has it  # fmt: skip
     down = run(0, {HEALTH: "error", PORT: "error"}, root_causes=[root])
     events, log = told([down])
-    assert [(e.key, e.title) for e in events] == [("root:redis", "Redis at 127.0.0.1:6379 (2 check(s) blocked by it)")]
-    assert events[0].detail == "refused connections — restart redis"
+    key = "root:Redis at 127.0.0.1:6379"
+    assert [(e.key, e.title) for e in events] == [(key, "Redis at 127.0.0.1:6379 (2 check(s) blocked by it)")]
+    assert events[0].detail == "Redis at 127.0.0.1:6379 is down: refused — restart redis"
     events, _ = told([down, run(30, passed=(HEALTH, PORT), root_causes=[])], log)
-    assert [(e.kind, e.key) for e in events] == [("resolved", "root:redis")]
+    assert [(e.kind, e.key) for e in events] == [("resolved", key)]
