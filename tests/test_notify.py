@@ -122,6 +122,24 @@ def test_each_incident_is_told_once_on_level_1_then_resolved(platform, receiver,
     assert failed["error"] >= 1 and metrics["opscheck_run_timestamp_seconds"].samples[0].value > time.time() - 300
 
 
+def test_a_root_cause_is_one_incident_and_the_checks_it_blocks_are_none(platform, receiver, tmp_path):
+    """Redis stopped: one message per root cause the run names (its blocked checks under it, never told apart),
+    one per failure no root cause explains; then as many "resolved"."""
+    target, env, _ = notify_target(platform, tmp_path, receiver.url())
+    args, reports = ["checks", f"--target={target}", *MORNING], tmp_path / "reports"
+    with faulted(platform, "redis-down"):
+        down = run_pytest(args, reports, env)
+    summary = json.loads((down.run_dir / "summary.json").read_text())
+    roots = summary.get("root_causes") or []
+    blocked = {nodeid for root in roots for nodeid in root["blocks"]}
+    alone = {c["nodeid"] for c in summary["checks"] if c["outcome"] in ("failed", "error")
+             and c["nodeid"] not in blocked and c["failed_level"] in ("error", "critical")}  # fmt: skip
+    texts = [text for _, _, text in receiver.take()]
+    assert len(texts) == len(roots) + len(alone) and all(sum(r["id"] in t for t in texts) == 1 for r in roots)
+    assert not any(nodeid in text for nodeid in blocked for text in texts), "a blocked check is not an incident"
+    assert run_pytest(args, reports, env).returncode == 0 and len(receiver.take()) == len(texts), "each resolved"
+
+
 def older(run_dir: Path, minutes: float) -> None:
     """Move a recorded run `minutes` into the past: its folder's time, its summary's, its notification log's."""
     shift = timedelta(minutes=minutes)

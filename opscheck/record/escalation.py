@@ -188,7 +188,8 @@ def text(event: Event, target: str, spec: Notify, now: datetime, report: Path) -
     channel = spec.channel(event.step).channel
     age = _duration(now - event.since)
     if event.kind == "resolved":
-        return f"✅ RESOLVED — opscheck {target}: {event.title} passes again after {age}.\nReport: {report}"
+        again = "answers again" if event.key.startswith("root:") else "passes again"
+        return f"✅ RESOLVED — opscheck {target}: {event.title} {again} after {age}.\nReport: {report}"
     where = f"Level {min(event.step, 3)} ({channel})"
     if event.step == HQ:
         head = (f"🚨 Unresolved past Level 3 — opscheck {target}: {event.title} has failed for {age}; "

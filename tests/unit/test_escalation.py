@@ -110,3 +110,4 @@ def test_a_root_cause_is_one_incident_and_its_blocked_checks_are_not():
     assert events[0].detail == "Redis at 127.0.0.1:6379 is down: refused — restart redis"
     events, _ = told([down, run(30, passed=(HEALTH, PORT), root_causes=[])], log)
     assert [(e.kind, e.key) for e in events] == [("resolved", key)]
+    assert "Redis at 127.0.0.1:6379 (2 check(s) blocked by it) answers again" in text(events[0], "p", SPEC, T0, Path())
