@@ -83,7 +83,7 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
         out[f"check:{check['nodeid']}"] = (
             {
                 "title": f"{ids} {check['nodeid']}".strip(),
-                "level": check.get("failed_level") or check.get("level") or "error",
+                "level": _level(check.get("failed_level") or check.get("level")),
                 "detail": _first_line(check.get("message") or ""),
             }
             if _failing(check)
@@ -93,10 +93,15 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
         for root in roots:
             out[f"root:{root['id']}"] = {
                 "title": f"{root['id']} ({len(root.get('blocks') or ())} check(s) blocked by it)",
-                "level": root.get("level") or "error",
+                "level": _level(root.get("level")),
                 "detail": _first_line(" — ".join(filter(None, (root.get("message"), root.get("remedy"))))),
             }
     return out
+
+
+def _level(name: object) -> str:
+    """An alert level as recorded; one the run could not tell (unlevelled) counts as an ERROR."""
+    return name if isinstance(name, str) and name in LEVELS else "error"
 
 
 def _tells(run: dict[str, Any], told: dict[str, dict[str, Any] | None], key: str) -> bool | None:
@@ -158,7 +163,7 @@ def plan(history: list[dict[str, Any]], log: Log, spec: Notify) -> list[Event]:
     for key, incident in incidents(history).items():
         if LEVELS.index(incident.level) < LEVELS.index(spec.level):
             continue
-        reached = step(spec.starts_at[incident.level], now - incident.since, spec.escalate_after_min)  # type: ignore[index]
+        reached = step(getattr(spec.starts_at, incident.level), now - incident.since, spec.escalate_after_min)
         before = log.get(key)
         same = before is not None and datetime.fromisoformat(before.since) == incident.since
         if same and before.step >= reached:  # type: ignore[union-attr]
@@ -194,7 +199,7 @@ def text(event: Event, target: str, spec: Notify, now: datetime, report: Path) -
     if event.step == HQ:
         head = (f"🚨 Unresolved past Level 3 — opscheck {target}: {event.title} has failed for {age}; "
                 "the manual's next step: set up the emergency response HQ (緊急対策本部設置)")  # fmt: skip
-    elif event.escalated or event.step > spec.starts_at[event.level]:  # type: ignore[index]
+    elif event.escalated or event.step > getattr(spec.starts_at, event.level):
         head = f"⬆ Escalated to {where} — opscheck {target}: {event.title} unresolved for {age}"
     else:
         head = f"🔔 {event.level.upper()} → {where} — opscheck {target}: {event.title}"

@@ -111,3 +111,14 @@ def test_a_root_cause_is_one_incident_and_its_blocked_checks_are_not():
     events, _ = told([down, run(30, passed=(HEALTH, PORT), root_causes=[])], log)
     assert [(e.kind, e.key) for e in events] == [("resolved", key)]
     assert "Redis at 127.0.0.1:6379 (2 check(s) blocked by it) answers again" in text(events[0], "p", SPEC, T0, Path())
+
+
+def test_a_level_given_only_its_webhook_keeps_the_manuals_channel_and_starts_at_may_name_one_level():
+    spec = Notify.model_validate({"level2": {"webhook_url_env": "L2"}, "starts_at": {"critical": 2}})
+    assert (spec.channel(2).channel, spec.channel(2).webhook_url_env) == ("#ops-level2", "L2")
+    assert (spec.starts_at.error, spec.starts_at.critical) == (1, 2)
+
+
+def test_a_failure_the_run_could_not_level_is_told_as_an_error():
+    unlevelled = run(0, {HEALTH: ""})
+    assert [(e.level, e.step) for e in plan([unlevelled], {}, SPEC)] == [("error", 1)]
