@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +34,7 @@ class Incident:
     level: str  # its alert level in the latest run
     detail: str  # the first line of its failure
     since: datetime  # when the first run of its streak finished
+    passed_before: bool = True  # False when the streak reaches back past the history read: it may be older
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,15 @@ def incidents(history: list[dict[str, Any]]) -> dict[str, Incident]:
     for key, failure in told_by[-1].items():
         if failure is None:
             continue
-        since = finished(history[-1])
+        since, passed = finished(history[-1]), False
         for run, told in zip(reversed(history[:-1]), reversed(told_by[:-1]), strict=True):
             failed = _tells(run, told, key)
             if failed is False:
+                passed = True
                 break
             if failed:
                 since = finished(run)
-        out[key] = Incident(key, failure["title"], failure["level"], failure["detail"], since)
+        out[key] = Incident(key, failure["title"], failure["level"], failure["detail"], since, passed)
     return out
 
 
@@ -163,8 +165,10 @@ def plan(history: list[dict[str, Any]], log: Log, spec: Notify) -> list[Event]:
     for key, incident in incidents(history).items():
         if LEVELS.index(incident.level) < LEVELS.index(spec.level):
             continue
-        reached = step(getattr(spec.starts_at, incident.level), now - incident.since, spec.escalate_after_min)
         before = log.get(key)
+        if before is not None and not incident.passed_before and datetime.fromisoformat(before.since) < incident.since:
+            incident = replace(incident, since=datetime.fromisoformat(before.since))  # began before the history read
+        reached = step(getattr(spec.starts_at, incident.level), now - incident.since, spec.escalate_after_min)
         same = before is not None and datetime.fromisoformat(before.since) == incident.since
         if same and before.step >= reached:  # type: ignore[union-attr]
             continue

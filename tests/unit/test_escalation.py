@@ -122,3 +122,11 @@ def test_a_level_given_only_its_webhook_keeps_the_manuals_channel_and_starts_at_
 def test_a_failure_the_run_could_not_level_is_told_as_an_error():
     unlevelled = run(0, {HEALTH: ""})
     assert [(e.level, e.step) for e in plan([unlevelled], {}, SPEC)] == [("error", 1)]
+
+
+def test_an_incident_older_than_the_history_read_keeps_its_start_from_the_log():
+    """Runs past [notify] history_hours are not read: the log's start stands, so the incident is not told anew."""
+    _, log = told([run(0, {HEALTH: "error"}), run(300, {HEALTH: "error"})])
+    assert [told.step for told in log.values()] == [HQ]
+    assert plan([run(3000, {HEALTH: "error"}), run(3010, {HEALTH: "error"})], log, SPEC) == []
+    assert len(plan([run(2990, passed=(HEALTH,)), run(3000, {HEALTH: "error"})], log, SPEC)) == 1, "a new one"
