@@ -32,7 +32,7 @@ class Incident:
     key: str  # "check:<node id>" or "root:<root cause id>"
     title: str
     level: str  # its alert level in the latest run
-    detail: str  # the first line of its failure
+    detail: str  # its failure in one line
     since: datetime  # when the first run of its streak finished
     passed_before: bool = True  # False when the streak reaches back past the history read: it may be older
 
@@ -85,7 +85,7 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
             {
                 "title": f"{ids} {check['nodeid']}".strip(),
                 "level": _level(check.get("failed_level") or check.get("level")),
-                "detail": _first_line(check.get("message") or ""),
+                "detail": _gist(check.get("message") or ""),
             }
             if _failing(check)
             else None
@@ -95,7 +95,7 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
             out[f"root:{root['id']}"] = {
                 "title": f"{root['id']} ({len(root.get('blocks') or ())} check(s) blocked by it)",
                 "level": _level(root.get("level")),
-                "detail": _first_line(" — ".join(filter(None, (root.get("message"), root.get("remedy"))))),
+                "detail": _gist(" — ".join(filter(None, (root.get("message"), root.get("remedy"))))),
             }
     return out
 
@@ -113,7 +113,7 @@ def _tells(run: dict[str, Any], told: dict[str, dict[str, Any] | None], key: str
     return False if key.startswith("root:") and run.get("root_causes") is not None else None
 
 
-def _first_line(text: str) -> str:
+def _gist(text: str) -> str:
     """The failure's own words: its last line (a chained failure's final message), without `file.py:29: `."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return LOCATION.sub("", lines[-1])[:500] if lines else ""
