@@ -40,6 +40,7 @@ SUBJECTS = (processes, behaviour, database, backups, schedules, cache, logs, res
 ORDER = (
     "api-down", "frontend-down", "platform-down", "ml-degraded", "streaming-stopped", "monitoring-down",
     "redis-down", "pg-down", "pg-connections-exhausted", "backup-stale", "backup-incomplete", "backup-empty-dump",
+    "pg-connections-nearly-all", "error-flood",  # levels by how far past the limit (T5, D3)
     "backup-corrupt", "backup-archive-cut", "backup-shrunk", "backup-truncated", "backup-index-drift",
     "backup-old-tool", "backup-offsite-differs", "offsite-object-missing", "offsite-set-stale", "backup-unreadable",
     "backup-unscheduled", "batch-failed", "batch-late", "batch-zero-rows", "batch-stopped", "duplicate-rows",
