@@ -46,7 +46,7 @@ def main() -> None:
     if "logs" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
         small = logs.make_access_log(args.dir / "access-10mb.log", 10)
-        show("Log scan: requests per client, the whole file", logs.scan(large, args.before))
+        show("Log scan: every figure the checks take, the whole file", logs.scan(large, args.before))
         show("Window seek: the last 2 hours (the cost must not grow with the file)", logs.window(large, small))
     if "fleet" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
