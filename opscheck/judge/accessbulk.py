@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 SMALL = 64 << 10  # a chunk below this that the bulk parse refuses goes line by line
+LEAST = 1 << 20  # a smaller chunk (a short window) goes line by line: polars' import would cost it more
 # nginx `combined` plus `$request_time`, split at spaces outside quotes: its 11 fields. A line is read in bulk only
 # where `parse_access` reads it the same way: three quoted fields without quotes or newlines in them, nothing
 # before the stamp that holds a bracket, a whole stamp, numbers where numbers go.
@@ -46,14 +47,21 @@ class Groups:
 
 
 def grouped(
-    chunks: Iterable[bytes], buckets: list[float], leave_agents: tuple[str, ...], leave_clients: frozenset[str]
+    chunks: Iterable[bytes],
+    buckets: list[float],
+    leave_agents: tuple[str, ...],
+    leave_clients: frozenset[str],
+    least: int = LEAST,
 ) -> Iterator[Groups | bytes]:
     """Each chunk's groups, or the piece of it (bytes) that must go line by line; chunks parsed on every core,
-    a few at a time (memory stays a few chunks' worth)."""
+    a few at a time (memory stays a few chunks' worth); chunks under `least` bytes all go line by line."""
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
         pending: list[Future[list[Groups | bytes]]] = []
         for chunk in chunks:
+            if len(chunk) < least:
+                yield chunk
+                continue
             pending.append(pool.submit(_split, chunk, buckets, leave_agents, leave_clients))
             if len(pending) >= workers:
                 yield from pending.pop(0).result()

@@ -147,16 +147,19 @@ def traffic(
 
 
 def traffic_in(
-    chunks: Iterable[bytes], form: AccessFormat = DEFAULT_ACCESS, leave_out: frozenset[str] = frozenset()
+    chunks: Iterable[bytes],
+    form: AccessFormat = DEFAULT_ACCESS,
+    leave_out: frozenset[str] = frozenset(),
+    least: int = accessbulk.LEAST,
 ) -> Traffic:
     """`traffic` of a log read as chunks (`LogFile.chunks`): the manual's format parsed in bulk, on every core;
-    any other format, and any chunk the bulk parse refuses, line by line."""
+    any other format, any chunk under `least` bytes and any the bulk parse refuses, line by line."""
     figures = Traffic()
     if form.regex is not None:
         for chunk in chunks:
             _add_lines(figures, chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, BUCKETS_MS, SUITE_AGENTS, leave_out):
+    for found in accessbulk.grouped(chunks, BUCKETS_MS, SUITE_AGENTS, leave_out, least):
         if isinstance(found, bytes):
             _add_lines(figures, found.split(b"\n"), form, leave_out)
         else:
