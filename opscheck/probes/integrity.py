@@ -27,9 +27,10 @@ PROFILE = """
 SELECT symbol, count(*) AS rows, min(date) AS first, max(date) AS last,
        sum(date - DATE '2000-01-03') AS day_sum,  -- integer sums (day numbers and squares < 2^31): cheap
        sum((date - DATE '2000-01-03') * (date - DATE '2000-01-03')) AS day_square_sum,
-       count(*) FILTER (WHERE greatest(open, close) > high OR least(open, close) < low) AS ohlc_bad,
+       -- rows that break either price rule, in one test (each rule's own query over the symbols tells which):
        -- where low <= open, close <= high holds, every price is positive exactly when low is
-       count(*) FILTER (WHERE low <= 0 OR volume < 0) AS non_positive,
+       count(*) FILTER (WHERE NOT (low <= open AND open <= high AND low <= close AND close <= high AND low > 0
+                                   AND volume >= 0)) AS bad_prices,
        -- the recent days' spread of closes (only they are compared with the day before): a cheap date test first
        min(close) FILTER (WHERE date > %(last_complete_day)s::date - {days}) AS recent_low,
        max(close) FILTER (WHERE date > %(last_complete_day)s::date - {days}) AS recent_high
@@ -45,8 +46,7 @@ class SymbolProfile:
     last: date
     day_sum: int
     day_square_sum: int
-    ohlc_bad: int
-    non_positive: int
+    bad_prices: int
     recent_low: Decimal | None
     recent_high: Decimal | None
 
@@ -122,10 +122,8 @@ class ProfileRule:
             # The same count and the same sums of day numbers and of their squares: each trading day once.
             holidays = tuple(sorted(context.integrity.holidays))
             return (p.rows, p.day_sum, p.day_square_sum) != calendar_profile(p.first, p.last, holidays)
-        if self.name == "ohlc_consistent":
-            return p.ohlc_bad > 0
-        if self.name == "positive_prices":
-            return p.non_positive > 0 or p.ohlc_bad > 0  # an inconsistent row may hide a bad price
+        if self.name in ("ohlc_consistent", "positive_prices"):
+            return p.bad_prices > 0
         if self.name == "symbols_up_to_date":
             return p.last < context.last_complete_day
         if self.name == "no_implausible_jumps":
