@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.goals import Goal, at_most
 from opscheck.target.loader import LoadedTarget
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ def manual_sequence(target: LoadedTarget) -> str:
     ])  # fmt: skip
 
 
-def daily(target: LoadedTarget, secrets: dict[str, str]) -> dict[str, str]:
+def daily(target: LoadedTarget, secrets: dict[str, str]) -> dict[str, str | Goal]:
     env = {**os.environ, **secrets, "PGPASSWORD": secrets["OPSCHECK_SANDBOX_PG_PASSWORD"]}
     started = time.perf_counter()
     subprocess.run(["bash", "-c", manual_sequence(target)], env=env, capture_output=True, check=True)
@@ -56,5 +57,5 @@ def daily(target: LoadedTarget, secrets: dict[str, str]) -> dict[str, str]:
     return {
         "manual shell sequence (curl ×7, pg_isready, psql ×2, redis-cli, ls, grep, tail, awk)": f"{shell_s:.2f} s",
         f"pytest -m daily ({run.stdout.strip().splitlines()[-1]})": f"{ours_s:.2f} s",
-        "ratio opscheck / manual": f"{ours_s / shell_s:.1f}×",
+        "ratio opscheck / manual": at_most(ours_s / shell_s, 3, "×"),
     }

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from opscheck.judge.logstats import traffic
+from opscheck.judge.logstats import traffic_in
 from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 
 HOUR = 3600.0
@@ -17,8 +17,8 @@ def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
     hours = target.spec.logs.intraday_window_hours
     end = time.time() - hours_ago * HOUR
     leave_out = frozenset(target.spec.security.trusted_clients) if users_only else frozenset()
-    lines = logs.file("access").lines(since=end - hours * HOUR, until=end)
-    return traffic(lines, logs.access_form, leave_out), hours
+    chunks = logs.file("access").chunks(since=end - hours * HOUR, until=end)
+    return traffic_in(chunks, logs.access_form, leave_out), hours
 
 
 @pytest.mark.daily
@@ -78,7 +78,7 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
 @pytest.fixture(scope="module")
 def day(logs):
     """The day's traffic (the 24 h before the run), read once for the report and the day's latency."""
-    return traffic(logs.file("access").lines(since=time.time() - 24 * HOUR), logs.access_form)
+    return traffic_in(logs.file("access").chunks(since=time.time() - 24 * HOUR), logs.access_form)
 
 
 @pytest.mark.daily

@@ -7,8 +7,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from opscheck.identity import SUITE_AGENTS
+from opscheck.judge import accessbulk
 from opscheck.judge.logformats import AccessFormat, AppFormat
 
 DEFAULT_ACCESS = AccessFormat.of()
@@ -55,6 +57,7 @@ def level_summary(lines: Iterable[bytes], form: AppFormat = DEFAULT_APP) -> Leve
     return summary
 
 
+@lru_cache(maxsize=65536)
 def endpoint_of(path: str) -> str:
     """/api/predictions/AAPL → /api/predictions/{param}, so volumes group by endpoint, not by symbol."""
     return "/".join("{param}" if PARAMETER.match(seg) else seg for seg in path.split("/"))
@@ -88,6 +91,7 @@ class EndpointTraffic:
 class Traffic:
     requests: int = 0
     clients: set[str] = field(default_factory=set)
+    per_client: Counter[str] = field(default_factory=Counter)  # requests per client: the manual's awk | sort | uniq
     statuses: Counter[int] = field(default_factory=Counter)
     endpoints: dict[str, EndpointTraffic] = field(default_factory=dict)
     latency_histogram: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
@@ -104,6 +108,30 @@ class Traffic:
         return percentile_ms(self.latency_histogram, fraction)
 
 
+def merged(parts: Iterable[Traffic]) -> Traffic:
+    """The traffic of consecutive windows as one (a week from its days): counts and histograms added up."""
+    whole = Traffic()
+    for part in parts:
+        whole.requests += part.requests
+        whole.clients |= part.clients
+        whole.per_client.update(part.per_client)
+        whole.statuses.update(part.statuses)
+        whole.hourly.update(part.hourly)
+        _add_histogram(whole.latency_histogram, part.latency_histogram)
+        for name, endpoint in part.endpoints.items():
+            into = whole.endpoints.setdefault(name, EndpointTraffic())
+            into.requests += endpoint.requests
+            into.client_errors += endpoint.client_errors
+            into.server_errors += endpoint.server_errors
+            _add_histogram(into.latency_histogram, endpoint.latency_histogram)
+    return whole
+
+
+def _add_histogram(into: list[int], part: list[int]) -> None:
+    for index, count in enumerate(part):
+        into[index] += count
+
+
 # Traffic figures leave the suite's own requests out (the security checks do not: an agent is easy to spoof;
 # they trust addresses).
 
@@ -114,12 +142,58 @@ def traffic(
     """Users' traffic: the suite's own requests are left out, or its load runs would read as a traffic spike;
     and the clients in `leave_out` (the site's own monitoring, where user activity is what is asked)."""
     figures = Traffic()
+    _add_lines(figures, lines, form, leave_out)
+    return figures
+
+
+def traffic_in(
+    chunks: Iterable[bytes],
+    form: AccessFormat = DEFAULT_ACCESS,
+    leave_out: frozenset[str] = frozenset(),
+    least: int = accessbulk.LEAST,
+) -> Traffic:
+    """`traffic` of a log read as chunks (`LogFile.chunks`): the manual's format parsed in bulk, on every core;
+    any other format, any chunk under `least` bytes and any the bulk parse refuses, line by line."""
+    figures = Traffic()
+    if form.regex is not None:
+        for chunk in chunks:
+            _add_lines(figures, chunk.split(b"\n"), form, leave_out)
+        return figures
+    for found in accessbulk.grouped(chunks, BUCKETS_MS, SUITE_AGENTS, leave_out, least):
+        if isinstance(found, bytes):
+            _add_lines(figures, found.split(b"\n"), form, leave_out)
+        else:
+            _add_groups(figures, found)
+    return figures
+
+
+def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
+    figures.clients.update(found.clients)
+    figures.per_client.update(found.clients)
+    for hour, count in found.hours:
+        figures.hourly[hour] += count
+    for request, status, bucket, count in found.requests:
+        method, path = accessbulk.request_of(request)
+        figures.requests += count
+        figures.statuses[status] += count
+        endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
+        endpoint.requests += count
+        if status >= 500:
+            endpoint.server_errors += count
+        elif status >= 400:
+            endpoint.client_errors += count
+        figures.latency_histogram[bucket] += count
+        endpoint.latency_histogram[bucket] += count
+
+
+def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
     for line in lines:
         record = form.parse(line)
         if record is None or record.agent.startswith(SUITE_AGENTS) or record.client in leave_out:
             continue
         figures.requests += 1
         figures.clients.add(record.client)
+        figures.per_client[record.client] += 1
         figures.statuses[record.status] += 1
         figures.hourly[int(record.time // 3600)] += 1
         endpoint = figures.endpoints.setdefault(f"{record.method} {endpoint_of(record.path)}", EndpointTraffic())
@@ -132,17 +206,3 @@ def traffic(
             bucket = bisect.bisect_left(BUCKETS_MS, record.request_time * 1000)
             figures.latency_histogram[bucket] += 1
             endpoint.latency_histogram[bucket] += 1
-    return figures
-
-
-def clients_and_statuses(blocks: Iterable[list[bytes]]) -> tuple[Counter[bytes], Counter[bytes]]:
-    """Requests per client address and per status: the manual's `awk '{print $1}' | sort | uniq -c`, in one pass.
-
-    Works a block of lines at a time so the counting loops run inside Counter.update (C), not in Python.
-    """
-    clients: Counter[bytes] = Counter()
-    statuses: Counter[bytes] = Counter()
-    for block in blocks:
-        clients.update([line.partition(b" ")[0] for line in block])
-        statuses.update([line.split(b'"', 3)[2][1:4] for line in block if line.count(b'"') >= 2])
-    return clients, statuses

@@ -5,13 +5,16 @@ two rules past any sane statement timeout. So the built-ins read the table once,
 per-symbol profile (row count, first and last day, sums of the day numbers, counts of bad
 rows), and compare it with the trading-day calendar; example rows are fetched only for the
 symbols that break a rule. Day-over-day jumps need consecutive rows, so they are checked
-over the recent days (the ones no earlier run has seen), symbol by symbol through the index.
+over the recent days (the ones no earlier run has seen), symbol by symbol through the index,
+and only for the symbols whose recent highest close is more than the limit above their lowest
+(a move past the limit between two days needs such a spread): the same pass finds those.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
 
 from opscheck.judge.trading_days import calendar_profile, last_complete_day
@@ -24,11 +27,15 @@ PROFILE = """
 SELECT symbol, count(*) AS rows, min(date) AS first, max(date) AS last,
        sum(date - DATE '2000-01-03') AS day_sum,  -- integer sums (day numbers and squares < 2^31): cheap
        sum((date - DATE '2000-01-03') * (date - DATE '2000-01-03')) AS day_square_sum,
-       count(*) FILTER (WHERE greatest(open, close) > high OR least(open, close) < low) AS ohlc_bad,
+       -- rows that break either price rule, in one test (each rule's own query over the symbols tells which):
        -- where low <= open, close <= high holds, every price is positive exactly when low is
-       count(*) FILTER (WHERE low <= 0 OR volume < 0) AS non_positive
+       count(*) FILTER (WHERE NOT (low <= open AND open <= high AND low <= close AND close <= high AND low > 0
+                                   AND volume >= 0)) AS bad_prices,
+       -- the recent days' spread of closes (only they are compared with the day before): a cheap date test first
+       min(close) FILTER (WHERE date > %(last_complete_day)s::date - {days}) AS recent_low,
+       max(close) FILTER (WHERE date > %(last_complete_day)s::date - {days}) AS recent_high
 FROM stock_prices GROUP BY symbol
-"""
+""".format(days=JUMP_WINDOW_DAYS + 1)
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,16 @@ class SymbolProfile:
     last: date
     day_sum: int
     day_square_sum: int
-    ohlc_bad: int
-    non_positive: int
+    bad_prices: int
+    recent_low: Decimal | None
+    recent_high: Decimal | None
+
+    def may_jump(self, percent: float) -> bool:
+        """Whether two of the recent closes are far enough apart for a day-over-day move past `percent`: a move up
+        by p needs high > low·(1 + p); one down by p (< 100 %) high > low/(1 − p), more still. Kept with a margin."""
+        if self.recent_low is None or self.recent_high is None:
+            return False
+        return self.recent_low <= 0 or self.recent_high > self.recent_low * Decimal(1 + percent / 100 * 0.99)
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,7 @@ class RuleContext:
 
     def profiles(self, db: Database) -> list[SymbolProfile]:
         if self._profiles is None:
-            self._profiles = [SymbolProfile(**row) for row in db.rows(PROFILE)]
+            self._profiles = [SymbolProfile(**row) for row in db.rows(PROFILE, self.parameters())]
         return self._profiles
 
 
@@ -107,14 +122,12 @@ class ProfileRule:
             # The same count and the same sums of day numbers and of their squares: each trading day once.
             holidays = tuple(sorted(context.integrity.holidays))
             return (p.rows, p.day_sum, p.day_square_sum) != calendar_profile(p.first, p.last, holidays)
-        if self.name == "ohlc_consistent":
-            return p.ohlc_bad > 0
-        if self.name == "positive_prices":
-            return p.non_positive > 0 or p.ohlc_bad > 0  # an inconsistent row may hide a bad price
+        if self.name in ("ohlc_consistent", "positive_prices"):
+            return p.bad_prices > 0
         if self.name == "symbols_up_to_date":
             return p.last < context.last_complete_day
         if self.name == "no_implausible_jumps":
-            return p.last >= context.last_complete_day - timedelta(days=JUMP_WINDOW_DAYS)  # has recent days
+            return p.may_jump(context.integrity.max_daily_move_percent)
         raise ValueError(f"no built-in rule {self.name}")
 
 

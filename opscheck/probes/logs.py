@@ -25,7 +25,8 @@ from opscheck.probes.files import LOCAL, Entry, Files, kind_of
 
 TimeOf = Callable[[bytes], float | None]  # a line's epoch seconds, None for an unstamped line
 ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
-CHUNK = 1 << 20
+CHUNK = 1 << 20  # what one probe of the window seek reads at most
+READ = 4 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
 MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run without newlines): cut, counted
 
 
@@ -112,6 +113,21 @@ def _skip_hole(handle: BinaryIO, odd: Oddities) -> None:
         handle.seek(ahead)
 
 
+def _long_line(body: bytes, bound: int) -> bool:
+    """Whether a line of `body` is longer than `bound`, in hops of up to `bound` bytes (no split into lines)."""
+    at = 0
+    while len(body) - at > bound:
+        newline = body.rfind(b"\n", at, at + bound + 1)
+        if newline < 0:
+            return True
+        at = newline + 1
+    return False
+
+
+def _joined(lines: list[bytes]) -> bytes | None:
+    return b"\n".join(lines) if lines else None
+
+
 class LogFile:
     """One log (with its rotations) of a target, read between two moments."""
 
@@ -143,10 +159,15 @@ class LogFile:
             yield from block
 
     def blocks(self, since: float, until: float | None = None) -> Iterator[list[bytes]]:
-        """The same lines in blocks of about a megabyte: callers that count can work a block at a time.
+        """The same lines in blocks of a few megabytes: callers that count can work a block at a time."""
+        for chunk in self.chunks(since, until):
+            yield chunk.split(b"\n")
+
+    def chunks(self, since: float, until: float | None = None) -> Iterator[bytes]:
+        """The same lines as whole chunks of bytes, joined by newlines: for a bulk parser (no line a Python object).
 
         Time stamps are read only at the window's edges: logs are time-ordered, so every line
-        between the first one inside the window and the block that reaches `until` is inside.
+        between the first one inside the window and the chunk that reaches `until` is inside.
         An unstamped line (a traceback's continuation) goes with the line before it.
         """
         found = family(self.path, self.files)
@@ -159,10 +180,10 @@ class LogFile:
             try:
                 if file.mtime < since:
                     continue
-                for block in self._blocks(file, since, until):
-                    if block is None:
+                for chunk in self._chunks(file, since, until):
+                    if chunk is None:
                         return
-                    yield block
+                    yield chunk
             except (OSError, EOFError) as exc:
                 raise self._error(file.name, exc) from None
 
@@ -170,8 +191,8 @@ class LogFile:
         handle = self.files.open(path)
         return gzip.GzipFile(fileobj=handle, mode="rb") if path.endswith(".gz") else handle  # type: ignore[return-value]
 
-    def _blocks(self, file: Entry, since: float, until: float | None) -> Iterator[list[bytes] | None]:
-        """Blocks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
+    def _chunks(self, file: Entry, since: float, until: float | None) -> Iterator[bytes | None]:
+        """Chunks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
         compressed = file.name.endswith(".gz")
         bounds, odd = self.bounds, self.oddities
         deadline = time.monotonic() + bounds.read_s
@@ -180,7 +201,7 @@ class LogFile:
                 handle.seek(seek_to(handle, file.size, since, self.time_of, bounds.line_bytes))
             carry, opened, dropping, moved = b"", False, False, 0
             while True:
-                data = handle.read(CHUNK)
+                data = handle.read(READ)
                 moved += len(data)
                 if moved > bounds.read_bytes or time.monotonic() > deadline:
                     raise self.files.missing(f"{self.name} log", file.name, f"its window was cut short after "
@@ -192,29 +213,33 @@ class LogFile:
                     if end < 0:
                         continue
                     data, dropping = data[end + 1 :], False
+                body: bytes | None  # whole lines joined by newlines; None for no line at all
                 if not data:
-                    lines = [carry] if carry else []
+                    body, carry = carry or None, b""
                 else:
                     data = carry + data
                     cut = data.rfind(b"\n") + 1
-                    lines, carry = data[: cut - 1].split(b"\n") if cut else [], data[cut:]
+                    body, carry = (data[: cut - 1] if cut else None), data[cut:]
                     if len(carry) > bounds.line_bytes:  # kept to the bound, the rest passed over
                         odd.cut_lines += 1
                         odd.skipped_bytes += len(carry) - bounds.line_bytes
-                        lines.append(carry[: bounds.line_bytes])
+                        body = carry[: bounds.line_bytes] if body is None else body + b"\n" + carry[: bounds.line_bytes]
                         carry, dropping = b"", True
                     if not data.strip(b"\0"):
                         _skip_hole(handle, odd)
-                if any(len(line) > bounds.line_bytes or b"\0" in line for line in lines):
-                    lines = self._sane(lines)
-                if not opened:
-                    lines, opened = self._from(lines, since)
-                if until is not None and lines and self._last_time(lines) >= until:
-                    yield self._before(lines, until)
+                if body is not None and (b"\0" in body or _long_line(body, bounds.line_bytes)):
+                    body = _joined(self._sane(body.split(b"\n")))
+                if body is not None and not opened:
+                    lines, opened = self._from(body.split(b"\n"), since)
+                    body = _joined(lines)
+                if until is not None and body is not None and self._last_time(body) >= until:
+                    last = _joined(self._before(body.split(b"\n"), until))
+                    if last is not None:
+                        yield last
                     yield None
                     return
-                if lines:
-                    yield lines
+                if body is not None:
+                    yield body
                 if not data:
                     return
 
@@ -247,11 +272,15 @@ class LogFile:
                 return lines[:index]
         return lines
 
-    def _last_time(self, lines: list[bytes]) -> float:
-        for line in reversed(lines):
-            when = self.time_of(line)
+    def _last_time(self, body: bytes) -> float:
+        """The stamp of the chunk's last stamped line, read from its end."""
+        end = len(body)
+        while end >= 0:
+            start = body.rfind(b"\n", 0, end) + 1
+            when = self.time_of(body[start:end])
             if when is not None:
                 return when
+            end = start - 1
         return float("-inf")
 
     def live(self) -> Entry | None:
@@ -334,6 +363,10 @@ class LogGroup:
     def blocks(self, since: float, until: float | None = None) -> Iterator[list[bytes]]:
         for log in self.logs:
             yield from log.blocks(since, until)
+
+    def chunks(self, since: float, until: float | None = None) -> Iterator[bytes]:
+        for log in self.logs:
+            yield from log.chunks(since, until)
 
     def newest_time(self) -> float | None:
         return max((t for log in self.logs if (t := log.newest_time()) is not None), default=None)
