@@ -40,7 +40,7 @@ def test_postgres_is_ready_on_its_host(host, target):
 
 @pytest.mark.checklist("T5")
 @pytest.mark.level("warning")
-def test_postgres_connections_under_limit(db, thresholds):
+def test_postgres_connections_under_limit(db, thresholds, measured):
     row = db.rows(
         "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,"
         " current_setting('max_connections')::int AS max,"
@@ -48,6 +48,7 @@ def test_postgres_connections_under_limit(db, thresholds):
     )[0]
     usable = row["max"] - row["reserved"]
     percent = 100.0 * row["used"] / usable
+    measured("connections_used_percent", round(percent, 1))
     limit = thresholds.db_connections_percent
     assert percent <= limit, (
         f"{row['used']} of {usable} usable connections in use ({percent:.0f} %; limit {limit:g} %). "

@@ -26,7 +26,7 @@ def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
 @pytest.mark.checklist("D8")
 @pytest.mark.level("error")
 @pytest.mark.logs("app")
-def test_api_error_ratio_under_limit(logs, target, thresholds):
+def test_api_error_ratio_under_limit(logs, target, thresholds, measured):
     now, hours = _window(logs, target)
     assert now.requests, f"no request in the access log in the last {hours:g} h: could not tell the error ratio"
     limit = thresholds.error_rate_percent
@@ -40,6 +40,7 @@ def test_api_error_ratio_under_limit(logs, target, thresholds):
         if e.requests >= 20 and 100 * e.server_errors / e.requests > limit
     ]
     ratio = 100 * now.error_ratio()
+    measured("server_error_percent", round(ratio, 2))
     assert ratio <= limit and not failing, (
         f"in the last {hours:g} h {now.server_errors} of {now.requests} requests answered 5xx ({ratio:.1f} %; limit "
         f"{limit:g} %). Endpoints over the limit: {'; '.join(failing) or 'none'}. Volume: {table}. Manual (ERROR, "
@@ -52,7 +53,7 @@ def test_api_error_ratio_under_limit(logs, target, thresholds):
 @pytest.mark.checklist("D7")
 @pytest.mark.level("warning")
 @pytest.mark.parametrize("compared_with", ["a day before", "a week before"])
-def test_user_activity_within_its_normal_band(logs, target, thresholds, compared_with):
+def test_user_activity_within_its_normal_band(logs, target, thresholds, compared_with, measured):
     hours_ago = 24 if compared_with == "a day before" else 24 * 7
     short = logs.file("access").covers(time.time() - (hours_ago + target.spec.logs.intraday_window_hours) * HOUR)
     assert short is None, (
@@ -65,6 +66,7 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
     low = 1 - thresholds.activity_drop_percent / 100
     high = 1 + thresholds.activity_rise_percent / 100
     ratio = now.requests / then.requests
+    measured("requests_against_then_percent", round(100 * ratio, 1))
     clients = f"{len(now.clients)} clients now, {len(then.clients)} then"
     assert low <= ratio <= high, (
         f"{now.requests} requests in the last {hours:g} h against {then.requests} in the same hours {compared_with} "
