@@ -119,7 +119,7 @@ RESOURCE_LIMITS = {
 @pytest.mark.evening
 @pytest.mark.checklist("D11")
 @pytest.mark.level("warning")
-def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds, artifacts, measured):
+def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds, artifact, measured):
     """The last 24 hours of the monitoring's history: over a limit for longer than a blip, or gaps that hide it."""
     title, unit, limit_key, remedy = RESOURCE_LIMITS[resource]
     if resource in ("cpu", "memory"):
@@ -128,8 +128,9 @@ def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds
     end = time.time()
     query = spec.queries[resource].replace("{instance}", host_spec.instance())
     series = metrics.range(query, end - 24 * 3600, end, spec.step_s)
-    (artifacts / f"resources-{host_spec.name}-{resource}.svg").write_text(
-        charts.line_svg(series.points, f"{title} on {host_spec.name}, last 24 h", unit, getattr(thresholds, limit_key))
+    artifact(
+        f"resources-{host_spec.name}-{resource}.svg",
+        charts.line_svg(series.points, f"{title} on {host_spec.name}, last 24 h", unit, getattr(thresholds, limit_key)),
     )
     where = f"{title} on {host_spec.name} over the last 24 h"
     assert series.coverage * 100 >= spec.min_coverage_percent, (

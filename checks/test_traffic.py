@@ -105,7 +105,7 @@ def test_days_logged_latency_within_the_response_limit(day, thresholds, measured
 @pytest.mark.evening
 @pytest.mark.checklist("D10")
 @pytest.mark.level("warning")
-def test_daily_statistics_report_is_produced(day, db, artifacts, target, measured):
+def test_daily_statistics_report_is_produced(day, db, artifact, target, measured):
     """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
     batch, predictions = target.spec.batch, target.spec.predictions
     [made] = db.source("[predictions] source", predictions.source, PREDICTION_COLUMNS,
@@ -133,8 +133,8 @@ def test_daily_statistics_report_is_produced(day, db, artifacts, target, measure
         if figures[name] is not None:
             measured(name, figures[name])  # the history page's trends (reports/index.html)
     missing = [name for name, value in figures.items() if value in (None, 0) and name != "server_errors"]
-    (artifacts / "daily-statistics.json").write_text(json.dumps(figures, indent=2))
-    (artifacts / "daily-statistics.html").write_text(_page(figures, day.hourly))
+    artifact("daily-statistics.json", json.dumps(figures, indent=2))
+    artifact("daily-statistics.html", _page(figures, day.hourly))
     assert not missing, f"the daily report cannot give {', '.join(missing)}: its source is empty or unreadable"
 
 

@@ -113,6 +113,18 @@ def test_history_page_lists_every_run_with_its_trends(run_checks):
     page = (passing.run_dir.parent / "index.html").read_text()
     assert f'href="{passing.run_dir.name}/report.html"' in page and f'href="{narrow.run_dir.name}/report.html"' in page
     assert 'data-selection="daily and evening"' in page and '<select id="schedule"' in page
-    assert "checks passed per run" in page and "p95 latency (D10)" in page, "trend charts of the key figures"
+    sections = dict(re.findall(r'<section class="schedule" data-schedule="(\w+)">(.*?)</section>', page, re.S))
+    assert set(sections) == {"daily", "evening"}, "charts per schedule"
+    daily = sections["daily"]
+    assert "<h3>daily (last 2 runs)</h3>" in daily and daily.count('class="pygal-chart"') >= 5, "drawn by pygal"
+    for title in ("daily: failed checks", "daily: checks passed, %", "daily: p95 latency (D10), ms"):
+        assert f'class="title plot_title">{title}</text>' in daily, title
+    chart = daily[daily.index("daily: p95 latency (D10), ms") :].split("</svg>")[0]
+    p95 = max(
+        c["measured"]["latency_p95_ms"] for c in passing.summary["checks"] if "latency_p95_ms" in c.get("measured", {})
+    )
+    assert 'class="axis y always_show"' in chart and 'class="axis x' in chart, "with axes"
+    assert f">{p95:.4g}</text>" in chart, "and the values printed"
+    assert not re.search(r'(?:src|href)="https?:|url\(https?:', page), "self-contained: nothing fetched"
     figures = {k for c in passing.summary["checks"] for k in c.get("measured", {})}
     assert {"latency_p95_ms", "error_ratio_percent", "accuracy_percent"} <= figures

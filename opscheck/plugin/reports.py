@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from opscheck.record import audit, banner, history
 from opscheck.record.audit import REPORTS_ENV
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
-ARTIFACTS_BEFORE = pytest.StashKey[dict[str, int]]()  # the artifacts folder as a check found it
+WRITTEN = pytest.StashKey[list[str]]()  # the artifacts a check kept, by name
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
 BLOCKED_BY = "blocked_by"  # user_properties key: the root cause (its id) whose part being down failed the check
@@ -76,35 +76,30 @@ def pytest_configure_node(node) -> None:  # xdist: workers write artifacts into 
 
 
 @pytest.fixture
-def artifacts(request: pytest.FixtureRequest) -> Path:
-    """This run's artifacts folder (charts, generated reports), inside its run record; what the check
-    writes there is linked from its row of the HTML report."""
+def artifact(request: pytest.FixtureRequest) -> Callable[[str, str], Path]:
+    """`artifact("daily-statistics.html", page)`: a file of this run's artifacts (a chart, a report page), kept in
+    its run record and linked from the check's row of the HTML report."""
     folder = artifacts_folder(request.config)
-    request.node.stash[ARTIFACTS_BEFORE] = _listing(folder)
-    return folder
 
+    def keep(name: str, content: str) -> Path:
+        path = folder / name
+        path.write_text(content, encoding="utf-8")
+        request.node.stash.setdefault(WRITTEN, []).append(name)
+        return path
 
-def _listing(folder: Path) -> dict[str, int]:
-    """Each file under the artifacts folder (the log excerpts apart: evidence.py links those) → its mtime."""
-    return {
-        str(path.relative_to(folder)): path.stat().st_mtime_ns
-        for path in folder.rglob("*")
-        if path.is_file() and not path.name.startswith(".") and path.relative_to(folder).parts[0] != "logs"
-    }
+    return keep
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, object]:
-    """Link the files a check wrote into the artifacts (its charts, its report pages) from its row."""
+    """Link what the check kept with `artifact` from its row (the Links column)."""
     report = yield
     assert isinstance(report, pytest.TestReport)
-    before = item.stash.get(ARTIFACTS_BEFORE, None)
-    if before is None or report.when != "call":
-        return report
-    folder = artifacts_folder(item.config)
-    written = sorted(name for name, stamp in _listing(folder).items() if before.get(name) != stamp)
-    links = [pytest_html.extras.url(f"{folder.name}/{name}", name=name) for name in written]
-    report.extras = [*getattr(report, "extras", []), *links]
+    written = item.stash.get(WRITTEN, [])
+    if written and report.when == "call":
+        folder = artifacts_folder(item.config).name
+        links = [pytest_html.extras.url(f"{folder}/{name}", name=name) for name in written]
+        report.extras = [*getattr(report, "extras", []), *links]
     return report
 
 
