@@ -23,6 +23,13 @@ TRENDS = {
     "disk_used_percent": ("fullest data disk (T3)", "%"),
     "database_size_mb": ("database size (T5)", "MB"),
 }
+STYLE = (
+    "body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 10px;text-align:left}td:first-child{white-space:nowrap}"
+    ".ok{color:#2e7d32}.bad span{display:inline-block;margin:1px;color:#fff;font-weight:bold;padding:0 4px}"
+    ".bad .level-warning{color:#000}"
+    + "".join(f".level-{level.lower()}{{background:{colour}}}" for level, colour in charts.LEVEL_COLOURS.items())
+    + ".chart{display:inline-block;vertical-align:top;width:100%;max-width:600px;margin:0 12px 12px 0}"
+)
 CHARTED_RUNS = 30  # per schedule: a month of daily runs, and bars still wide enough to read
 SCRIPT = """
 function filter() {
@@ -46,9 +53,7 @@ def write_index(reports: Path) -> Path:
     schedules = sorted({word for r in history for word in _schedules(r)} - {"all"})
     page = (
         "<!doctype html><meta charset=utf-8><title>opscheck runs</title>"
-        "<style>body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 10px;text-align:left}"
-        ".bad{color:#c62828;font-weight:bold}.ok{color:#2e7d32}"
-        ".chart{display:inline-block;vertical-align:top;width:100%;max-width:600px;margin:0 12px 12px 0}</style>"
+        f"<style>{STYLE}</style>"
         f"<script>{SCRIPT}</script><h1>opscheck: runs ({len(history)})</h1>"
         f"<h2>Trends by schedule</h2>{_trends(history)}"
         "<h2>Runs</h2><p>schedule "
@@ -67,12 +72,17 @@ def write_index(reports: Path) -> Path:
 
 def _row(run: dict[str, Any]) -> str:
     totals = run.get("totals", {})
-    failed = ", ".join(f"{n} {level.upper()}" for level, n in (run.get("failed_by_level") or {}).items())
+    by_level = {str(level).upper(): n for level, n in (run.get("failed_by_level") or {}).items()}
+    failed = " ".join(
+        f'<span class="level-{level.lower()}">{by_level[level]} {level}</span>'
+        for level in sorted(by_level, key=lambda level: [*charts.LEVEL_COLOURS, level].index(level))
+    )
     checks = " ".join(f"{n} {outcome}" for outcome, n in sorted(totals.items()))
     selection = run.get("selection") or "all"
+    finished = str(run.get("finished", ""))[:16].replace("T", " ")
     return (
         f'<tr class="run" data-target="{html.escape(str(run.get("target")))}" '
-        f'data-selection="{html.escape(selection)}"><td>{html.escape(str(run.get("finished", ""))[:19])}</td>'
+        f'data-selection="{html.escape(selection)}"><td>{html.escape(finished)}</td>'
         f"<td>{html.escape(str(run.get('target')))}</td><td>{html.escape(selection)}</td><td>{checks}</td>"
         f'<td class="{"bad" if failed else "ok"}">{failed or "none"}</td><td>{run.get("exit_status")}</td>'
         f'<td><a href="{html.escape(run.get("run_id", ""))}/report.html">report</a></td></tr>'
