@@ -44,7 +44,7 @@ def test_last_nightly_run_succeeded(runs, target, batch_job, measured):
 
 
 @pytest.mark.level("warning")
-def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job):
+def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job, measured):
     if not runs or runs[0]["finished_at"] is None:
         pytest.fail(f"the {batch_job} job has no finished run to judge", pytrace=False)
     zone = target.spec.zone()
@@ -54,6 +54,7 @@ def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job):
     deadline = datetime.combine(started.date(), time(hour, minute), zone)
     if deadline < started:
         deadline += timedelta(days=1)
+    measured("minutes_before_the_deadline", round((deadline - finished).total_seconds() / 60))
     assert finished <= deadline, (
         f"the {batch_job} job finished at {finished:%Y-%m-%d %H:%M %Z}, after its {deadline:%H:%M} deadline: "
         "the morning's data is late. Manual (WARNING): find what slowed it (database, input feed)"
