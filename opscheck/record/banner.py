@@ -82,10 +82,10 @@ def banner(checks: list[dict[str, Any]], causes: list[dict[str, Any]] | None = N
     outcomes = Counter(str(c.get("outcome")) for c in checks)
     worst = next((level for level in LEVELS if by_level[level]), "OK" if failed == [] else "FAILED")
     counts = ", ".join(f"{by_level[level]} {level}" for level in LEVELS if by_level[level])
-    rest = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()) if o not in FAILED)
+    rest = "".join(f"; {n} {o}" for o, n in sorted(outcomes.items()) if o not in FAILED)
     skipped = f"; {outcomes['skipped']} skipped" if outcomes["skipped"] else ""
     verdict = (
-        f"{worst}: {len(failed)} of {len(checks)} checks failed ({counts}); {rest}"
+        f"{worst}: {len(failed)} of {len(checks)} checks failed ({counts}){rest}"
         if failed
         else f"OK: all {outcomes['passed']} checks passed{skipped}"
     )
@@ -112,8 +112,8 @@ def _cause(cause: dict[str, Any]) -> str:
     names = "".join(f"<li>{escape(_name(n))}</li>" for n in blocks)
     return (
         f"<li>{_badge(str(cause.get('level') or '').upper())} <b>{escape(str(cause.get('id')))}</b>"
-        + (f" — {said}" if said else "")
-        + f" — <details><summary>{len(blocks)} check(s) blocked by it</summary><ul>{names}</ul></details></li>"
+        + (f": {said}" if said else "")
+        + f"<details><summary>{len(blocks)} check(s) blocked by it</summary><ul>{names}</ul></details></li>"
     )
 
 

@@ -37,11 +37,11 @@ def test_root_causes_gathered_from_blocked_by_when_summary_has_none():
 def test_banner_names_worst_level_counts_and_causes():
     page = banner(CHECKS)
     assert (
-        '<p class="verdict-line">CRITICAL: 5 of 7 checks failed (1 CRITICAL, 3 ERROR, 1 WARNING); 1 passed, 1 skipped'
+        '<p class="verdict-line">CRITICAL: 5 of 7 checks failed (1 CRITICAL, 3 ERROR, 1 WARNING); 1 passed; 1 skipped'
         in page
     )
     assert page.startswith('<div id="verdict" class="verdict level-critical">')
-    assert f"<b>{REDIS}</b> — <details><summary>2 check(s) blocked by it</summary>" in page
+    assert f"<b>{REDIS}</b><details><summary>2 check(s) blocked by it</summary>" in page
     failures = page[page.index("Failures, worst first") :]
     assert (
         failures.index("test_c.py::lost") < failures.index("test_cache.py::ticks") < failures.index("test_d.py::broken")
