@@ -8,6 +8,8 @@ import shlex
 
 import pytest
 
+from opscheck.judge.bands import band
+from opscheck.judge.levels import fail_at
 from opscheck.plugin.parameters import on_hosts_with_role
 
 pytestmark = [pytest.mark.daily, pytest.mark.morning]
@@ -41,6 +43,7 @@ def test_postgres_is_ready_on_its_host(host, target):
 @pytest.mark.checklist("T5")
 @pytest.mark.level("warning")
 def test_postgres_connections_under_limit(db, thresholds, measured):
+    """Above the limit a WARNING; at the ERROR band (95 % by default) an ERROR: the next sessions are refused."""
     row = db.rows(
         "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,"
         " current_setting('max_connections')::int AS max,"
@@ -49,8 +52,12 @@ def test_postgres_connections_under_limit(db, thresholds, measured):
     usable = row["max"] - row["reserved"]
     percent = 100.0 * row["used"] / usable
     measured("connections_used_percent", round(percent, 1))
-    limit = thresholds.db_connections_percent
-    assert percent <= limit, (
-        f"{row['used']} of {usable} usable connections in use ({percent:.0f} %; limit {limit:g} %). "
-        "Manual: find who holds them (pg_stat_activity) and adjust the connection pool (max_connections)"
-    )
+    limit, far = thresholds.db_connections_percent, thresholds.db_connections_error_percent
+    level = band(percent, limit, far)
+    if level is not None:
+        fail_at(
+            level,
+            f"{row['used']} of {usable} usable connections in use ({percent:.0f} %; limit {limit:g} %, ERROR at "
+            f"{far:g} %). Manual: find who holds them (pg_stat_activity) and adjust the connection pool "
+            "(max_connections)",
+        )

@@ -170,6 +170,9 @@ def contain(sandbox: Sandbox, pid: int) -> int:
     return pid
 
 
+REDIS_MONITOR = "opscheck_monitor"
+
+
 def start_redis(sandbox: Sandbox, port: int) -> int:
     password = sandbox.secrets()["OPSCHECK_SANDBOX_REDIS_PASSWORD"]
     folder = sandbox.root / "redis"
@@ -179,6 +182,8 @@ def start_redis(sandbox: Sandbox, port: int) -> int:
         f'port {port}\nbind 127.0.0.1\nrequirepass {password}\ndir {folder}\nsave ""\nappendonly no\n'
         "daemonize no\nset-proc-title no\nmaxmemory 64mb\nmaxmemory-policy volatile-lru\nloglevel warning\n"
         f"logfile {folder / 'redis.log'}\n"
+        # The suite's own ACL user: what its checks read (INFO, SCAN, TTL, the tick stream), nothing it could break.
+        f"user {REDIS_MONITOR} on >{password} ~* &* +@read +@connection +info\n"
     )
     conf.chmod(0o600)
     return contain(sandbox, spawn([shutil.which("redis-server") or "redis-server", str(conf)],

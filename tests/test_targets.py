@@ -56,10 +56,12 @@ def test_relative_paths_are_relative_to_the_file(tmp_path):
 
 def test_example_documents_a_valid_target():
     env = {"OPSCHECK_PG_PASSWORD": "x", "OPSCHECK_REDIS_PASSWORD": "y", "OPSCHECK_DRILL_PASSWORD": "z",
-           "SLACK_WEBHOOK_URL": "https://hooks.example/T0"}  # fmt: skip
+           "SLACK_WEBHOOK_URL": "https://hooks.example/T0",
+           "SLACK_WEBHOOK_OPS_LEVEL2": "https://hooks.example/T2"}  # fmt: skip
     target = load_target(REPO / "targets" / "production.example.toml", environ=env)
     assert target.spec.thresholds.response_ms == 500 and target.spec.permissions.allow_load is False
     assert target.spec.maintenance.window == "Sun 02:00" and target.spec.drill.max_rto_minutes == 60
+    assert target.spec.notify.channel(3).channel == "#emergency" and target.spec.notify.escalate_after_min[1] == 60
 
 
 def test_targets_check_command(tmp_path, capsys):

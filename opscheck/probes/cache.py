@@ -36,6 +36,28 @@ class Cache:
         except redis.RedisError as exc:
             raise ProbeError(self.part, self.address, " ".join(str(exc).split())) from None
 
+    @property
+    def user(self) -> str | None:
+        """The ACL user the suite connects as; None where the URL names none (the default user, no ACLs)."""
+        return self._client.connection_pool.connection_kwargs.get("username")
+
+    def permitted(self, command: str, *refused_args: str) -> bool:
+        """Whether this user's ACL lets it run `command`, asked with arguments the command itself refuses once the
+        ACL has let it through (FLUSHALL with an unknown flag, CONFIG SET of no such option): nothing runs, and
+        NOPERM or the command's own error says which it was."""
+        try:
+            self._client.execute_command(command, *refused_args)
+        except redis.exceptions.NoPermissionError:
+            return False
+        except redis.TimeoutError:
+            raise ProbeError(self.part, self.address, "no answer within the timeout") from None
+        except redis.ConnectionError as exc:
+            raise ProbeError(self.part, self.address, " ".join(str(exc).split())) from None
+        except redis.ResponseError:
+            return True
+        raise ProbeError(self.part, self.address, f"{command} {' '.join(refused_args)} was not refused: stop and "
+                         "look at this Redis")  # fmt: skip
+
     def scan(self, pattern: str, limit: int) -> list[str]:
         """Up to `limit` keys matching `pattern`, by SCAN (never KEYS on a live server)."""
         found: list[str] = []

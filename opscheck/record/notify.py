@@ -1,4 +1,5 @@
-"""What a run tells the world beyond its folder: a Slack-compatible webhook, and a node_exporter textfile.
+"""What a run tells the world beyond its folder: a Slack-compatible webhook (what to tell is escalation.py's),
+and a node_exporter textfile.
 
 Neither may block or fail the run: the webhook has a short timeout and its failure is reported,
 not raised; the textfile is written whole and renamed into place, as the textfile collector asks.
@@ -14,27 +15,6 @@ from typing import Any
 import httpx
 
 LEVELS = ("warning", "error", "critical")
-
-
-def worst_level(summary: dict[str, Any]) -> str | None:
-    failed = [level for level in LEVELS if summary.get("failed_by_level", {}).get(level)]
-    return failed[-1] if failed else None
-
-
-def message(summary: dict[str, Any], run_dir: Path) -> dict[str, str]:
-    """The webhook's body: counts by level, the failed checks (a few), and where the report is."""
-    counts = ", ".join(f"{n} {level.upper()}" for level, n in summary["failed_by_level"].items())
-    failed = [c for c in summary["checks"] if c["outcome"] in ("failed", "error")]
-    worst_first = sorted(failed, key=lambda c: LEVELS.index(c.get("failed_level") or "warning"), reverse=True)
-    lines = [f"• [{c.get('failed_level', '?').upper()}] {' '.join(c['checklist'])} {c['nodeid']}" for c in worst_first]
-    more = f"\n… and {len(lines) - 10} more" if len(lines) > 10 else ""
-    text = (
-        f"opscheck: {summary['target']} — {summary['selection'] or 'all checks'}: {counts}\n"
-        + "\n".join(lines[:10])
-        + more
-        + f"\nReport: {run_dir / 'report.html'}"
-    )
-    return {"text": text}
 
 
 def send_webhook(url: str, body: dict[str, str], timeout_s: float) -> str | None:

@@ -7,6 +7,7 @@ One daily run per day counts (the day's last), so running the suite twice a day 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,10 +18,15 @@ DAY = timedelta(days=1)
 
 def runs(reports: Path) -> list[dict[str, Any]]:
     """Every readable run summary under `reports`, oldest first (an unreadable one is left out, not fatal)."""
+    return runs_in(reports.glob("*/"))
+
+
+def runs_in(folders: Iterable[Path]) -> list[dict[str, Any]]:
+    """The readable run summaries of these run folders, oldest first."""
     found = []
-    for summary in reports.glob("*/summary.json"):
+    for folder in folders:
         try:
-            found.append(json.loads(summary.read_text(encoding="utf-8")))
+            found.append(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue
     return sorted(found, key=lambda s: s.get("finished") or "")

@@ -86,10 +86,10 @@ class Target(Section):
             ("postgres.password_env", self.postgres and self.postgres.password_env),
             ("redis.password_env", self.redis and self.redis.password_env),
             ("drill.password_env", self.drill and self.drill.password_env),
-            ("notify.webhook_url_env", self.notify.webhook_url_env),
             ("load.login_password_env", self.load.login_password_env),
             ("backups.offsite_access_key_env", self.backups and self.backups.offsite_access_key_env),
             ("backups.offsite_secret_key_env", self.backups and self.backups.offsite_secret_key_env),
+            *self.notify.webhook_envs(),
         ]
         return [(key, env) for key, env in named if env]
 

@@ -26,7 +26,8 @@ class Thresholds(Section):
     error_rate_percent: Percent = 5.0
     accuracy_normal_percent: Percent = 80.0
     accuracy_alarm_percent: Percent = 60.0
-    db_connections_percent: Percent = 80.0
+    db_connections_percent: Percent = 80.0  # T5: usable connections in use above this: WARNING
+    db_connections_error_percent: Percent = 95.0  # at or above this: ERROR (the next sessions are refused)
     redis_memory_percent: Percent = 90.0
     disk_percent: Percent = 90.0  # a watched file system fuller than this: WARNING
     disk_critical_percent: Percent = 95.0  # fuller than this: ERROR (writes are about to fail)
@@ -34,6 +35,7 @@ class Thresholds(Section):
     network_mbps: Annotated[float, Field(gt=0)] = 800.0  # D11: 80 % of a 1 Gbit/s link
     sustained_minutes: Annotated[float, Field(ge=0)] = 10.0  # D11: above a limit longer than this over the day
     log_error_lines: Annotated[int, Field(ge=0)] = 20  # ERROR lines per log in the daily window: WARNING above
+    log_error_lines_error_factor: Annotated[float, Field(gt=1)] = 10.0  # at or above this many times it: ERROR
     log_critical_lines: Annotated[int, Field(ge=0)] = 0  # CRITICAL lines: ERROR above
     activity_drop_percent: Percent = 50.0  # traffic below (100 - this) % of a day / a week before: WARNING
     activity_rise_percent: Annotated[float, Field(gt=0)] = 200.0  # traffic above (100 + this) %: WARNING
@@ -43,4 +45,6 @@ class Thresholds(Section):
     def _alarm_below_normal(self) -> Thresholds:
         if self.accuracy_alarm_percent >= self.accuracy_normal_percent:
             raise ValueError("accuracy_alarm_percent must be below accuracy_normal_percent")
+        if self.db_connections_error_percent <= self.db_connections_percent:
+            raise ValueError("db_connections_error_percent must be above db_connections_percent")
         return self

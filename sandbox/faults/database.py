@@ -21,6 +21,9 @@ from sandbox.state import Sandbox, State, is_ours, spawn
 RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
 HOT_INDEX = "idx_stock_prices_symbol_date"
 HELD_CONNECTIONS = 38
+# 43 held + the check's own session and one other: 45 of 47 usable (96 %), past T5's ERROR band (95 %),
+# and still two to spare so the rest of the run connects
+NEARLY_ALL_CONNECTIONS = 43
 # What a purge job does after its DELETE, so the fault leaves old data gone, not dead tuples behind.
 PURGE_JOB_VACUUM = ("SELECT pg_stat_force_next_flush()", "VACUUM ANALYZE stock_prices")
 STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second late
@@ -198,12 +201,15 @@ def _bloat(on: bool) -> Callable[[Sandbox, State], None]:
     return change
 
 
-def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
-    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
-    with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
-                         password=password, autocommit=True) as conn:  # fmt: skip
-        for _ in range(6):
-            conn.execute("SELECT pg_sleep(0.6)")
+def _slow_statement(seconds: float, times: int) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+        with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku",
+                             user="miraikakaku", password=password, autocommit=True) as conn:  # fmt: skip
+            for _ in range(times):
+                conn.execute(f"SELECT pg_sleep({seconds})")
+
+    return run
 
 
 def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
@@ -261,10 +267,26 @@ def _read_prices(state: State, repeat: int) -> None:
         conn.execute("SELECT pg_stat_force_next_flush()")
 
 
+def _as_superuser(*statements: str) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    return run
+
+
+PRIVILEGES = "checks/test_privileges.py"
+MONITOR_WRITES = ("INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public", "CREATE ON SCHEMA public")
+
+
 FAULTS: list[Fault] = [
     Fault("pg-connections-exhausted", f"a leaky job holds {HELD_CONNECTIONS} idle connections", ("T5",),
           {f"{PG}::test_postgres_connections_under_limit": WARNING},
           _hold("pg-connections-exhausted", HELD_CONNECTIONS), _stop_fault_process),
+    Fault("pg-connections-nearly-all", f"a leaky job holds {NEARLY_ALL_CONNECTIONS} idle connections (≥ 95 % in use)",
+          ("T5",), {f"{PG}::test_postgres_connections_under_limit": ERROR},
+          _hold("pg-connections-nearly-all", NEARLY_ALL_CONNECTIONS), _stop_fault_process),
     Fault("batch-failed", "last night's ingest job failed", ("D2",),
           {f"{BATCH}::test_last_nightly_run_succeeded[ingest]": ERROR},
           _sql(BATCH_TABLE, _batch("UPDATE {table} SET {status} = '{failed}', {message} = 'feed timed out after 3 "
@@ -346,7 +368,10 @@ FAULTS: list[Fault] = [
                    *PURGE_JOB_VACUUM), _restore_tables,
           also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": ERROR}}),
     Fault("slow-statement", "the application ran a 600 ms statement six times", ("W4",),
-          {}, _run_slow_statement, _reset_statement_stats,
+          {}, _slow_statement(0.6, 6), _reset_statement_stats,
+          also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
+    Fault("slow-statement-twice", "the application ran a 2.1 s statement twice (over 4× the limit)", ("W4",),
+          {}, _slow_statement(2.1, 2), _reset_statement_stats,
           also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
     Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
           {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
@@ -357,4 +382,16 @@ FAULTS: list[Fault] = [
     Fault("cache-starved", "shared_buffers cut to 128 kB: reads go to disk", ("W4",),
           {}, _starve_cache, _feed_cache,
           also={"weekly": {f"{DB_HEALTH}::test_cache_hit_ratio_is_high": WARNING}}),
+    Fault("monitor-role-writes", "the monitoring role granted INSERT, UPDATE, DELETE on every table and CREATE",
+          ("O1",), {}, _as_superuser(*(f"GRANT {what} TO opscheck_monitor" for what in MONITOR_WRITES)),
+          _as_superuser(*(f"REVOKE {what} FROM opscheck_monitor" for what in MONITOR_WRITES)),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("monitor-in-owner-role", "the monitoring role made a member of miraikakaku, the tables' owner",
+          ("O1",), {}, _as_superuser("GRANT miraikakaku TO opscheck_monitor"),
+          _as_superuser("REVOKE miraikakaku FROM opscheck_monitor"),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("drill-role-createrole", "the drill's role given CREATEROLE", ("O1",),
+          {}, _as_superuser("ALTER ROLE opscheck_drill CREATEROLE"),
+          _as_superuser("ALTER ROLE opscheck_drill NOCREATEROLE"),
+          also={"security": {f"{PRIVILEGES}::test_drill_role_holds_only_createdb": WARNING}}),
 ]  # fmt: skip
