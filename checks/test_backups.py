@@ -35,9 +35,10 @@ def _latest(backups, kind):
 @pytest.mark.checklist("D5", "B1")
 @pytest.mark.level("error")
 @pytest.mark.parametrize("kind", KINDS)
-def test_latest_backup_is_fresh(backups, thresholds, kind):
+def test_latest_backup_is_fresh(backups, thresholds, kind, measured):
     latest = _latest(backups, kind)
     age_h = (datetime.now(UTC) - latest.finished_at).total_seconds() / 3600
+    measured("age_hours", round(age_h, 1))
     limit_h = getattr(thresholds.backup_max_age_hours, kind)
     assert age_h <= limit_h, (
         f"the newest {kind} backup ({latest.name}) finished {age_h:.1f} h ago; limit {limit_h:g} h. "
@@ -112,7 +113,7 @@ def test_offsite_copy_matches_the_local_set(backups, target, kind):
 
 @pytest.mark.checklist("D5")
 @pytest.mark.level("error")
-def test_latest_dump_is_not_much_smaller_than_the_one_before(backups):
+def test_latest_dump_is_not_much_smaller_than_the_one_before(backups, measured):
     """A dump far smaller than yesterday's lost data on the way (GitLab, 2017: dumps of a few bytes, for months).
 
     Judged by the rows of the prices table it holds (as the job recorded them, or as counted in the dump),
@@ -129,6 +130,7 @@ def test_latest_dump_is_not_much_smaller_than_the_one_before(backups):
             f"{latest.dump_size()} bytes, against {before.dump_size()}",
             (latest.dump_size() or 0) / before.dump_size(),
         )
+    measured("size_against_the_one_before_percent", round(100 * ratio, 1))
     assert ratio >= floor, (
         f"daily dump {latest.name} holds {what} in the one before ({before.name}): {100 * ratio:.0f} % (at least "
         f"{100 * floor:.0f} % expected). Manual: compare the two dumps' tables; find what the job skipped or what "

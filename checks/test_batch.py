@@ -23,13 +23,14 @@ def runs(db, target, batch_job):
 
 
 @pytest.mark.level("error")
-def test_last_nightly_run_succeeded(runs, target, batch_job):
+def test_last_nightly_run_succeeded(runs, target, batch_job, measured):
     batch = target.spec.batch
     assert runs, (
         f"the {batch_job} job has no recorded run ([batch] source). Manual: check the nightly batch's scheduler and log"
     )
     last = runs[0]
     age_h = (datetime.now(UTC) - last["started_at"]).total_seconds() / 3600
+    measured("started_hours_ago", round(age_h, 1))
     assert age_h <= batch.max_age_hours, (
         f"the {batch_job} job last started {age_h:.0f} h ago (limit {batch.max_age_hours:g} h): it did not run last "
         "night. Manual: check the scheduler (cron) and run the job by hand"
@@ -43,7 +44,7 @@ def test_last_nightly_run_succeeded(runs, target, batch_job):
 
 
 @pytest.mark.level("warning")
-def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job):
+def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job, measured):
     if not runs or runs[0]["finished_at"] is None:
         pytest.fail(f"the {batch_job} job has no finished run to judge", pytrace=False)
     zone = target.spec.zone()
@@ -53,6 +54,7 @@ def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job):
     deadline = datetime.combine(started.date(), time(hour, minute), zone)
     if deadline < started:
         deadline += timedelta(days=1)
+    measured("minutes_before_the_deadline", round((deadline - finished).total_seconds() / 60))
     assert finished <= deadline, (
         f"the {batch_job} job finished at {finished:%Y-%m-%d %H:%M %Z}, after its {deadline:%H:%M} deadline: "
         "the morning's data is late. Manual (WARNING): find what slowed it (database, input feed)"
@@ -60,10 +62,11 @@ def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job):
 
 
 @pytest.mark.level("error")
-def test_last_nightly_run_processed_a_plausible_row_count(runs, target, batch_job):
+def test_last_nightly_run_processed_a_plausible_row_count(runs, target, batch_job, measured):
     if not runs:
         pytest.fail(f"the {batch_job} job has no run to judge", pytrace=False)
     rows = runs[0]["rows_processed"]
+    measured("rows_processed", rows)
     assert rows > 0, f"the {batch_job} job 'succeeded' having processed 0 rows: nothing was ingested or predicted"
     history = [r["rows_processed"] for r in runs[1:] if r["status"] in target.spec.batch.succeeded]
     if len(history) < 2:

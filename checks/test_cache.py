@@ -17,11 +17,12 @@ def test_redis_memory_has_headroom_and_nothing_was_evicted(cache, thresholds, me
     used, limit = int(memory["used_memory"]), int(memory["maxmemory"])
     evicted = int(stats["evicted_keys"])
     measured("evicted_keys", evicted)
+    if limit > 0:
+        measured("memory_percent", round(100.0 * used / limit, 1))
     found = []
     if limit <= 0:
         found.append("has no maxmemory: it grows until the host runs out. Set maxmemory and an eviction policy")
     elif (percent := 100.0 * used / limit) > thresholds.redis_memory_percent:
-        measured("memory_percent", round(percent, 1))
         found.append(f"uses {used / 1e6:.1f} MB of its {limit / 1e6:.1f} MB maxmemory ({percent:.0f} %; limit "
                      f"{thresholds.redis_memory_percent:g} %). Raise maxmemory or find what fills it")  # fmt: skip
     if evicted:
@@ -33,7 +34,7 @@ def test_redis_memory_has_headroom_and_nothing_was_evicted(cache, thresholds, me
 @pytest.mark.morning
 @pytest.mark.checklist("P5")
 @pytest.mark.level("warning")
-def test_cache_keys_expire_within_their_policy(cache, target):
+def test_cache_keys_expire_within_their_policy(cache, target, measured):
     """Every sampled key of a cached kind has a TTL, no longer than its policy (300 s / 60 s / 3600 s)."""
     spec = target.spec.redis
     problems = []
@@ -44,6 +45,7 @@ def test_cache_keys_expire_within_their_policy(cache, target):
                 problems.append(f"{key} has no TTL (a leak; policy {longest} s)")
             elif ttl > longest:
                 problems.append(f"{key} expires in {ttl} s (policy {longest} s)")
+    measured("keys_breaking_ttl_policy", len(problems))
     assert not problems, (
         f"{len(problems)} cache key(s) break the TTL policy: {'; '.join(problems[:5])}. Manual (CACHE_CONFIG): "
         "prediction_cache_ttl 300, market_data_cache_ttl 60, user_session_ttl 3600"
@@ -53,13 +55,14 @@ def test_cache_keys_expire_within_their_policy(cache, target):
 @pytest.mark.intraday
 @pytest.mark.checklist("D1")
 @pytest.mark.level("error")
-def test_streaming_engine_ticks_are_fresh(cache, target):
+def test_streaming_engine_ticks_are_fresh(cache, target, measured):
     stream, limit = target.spec.redis.stream, target.spec.redis.stream_max_age_s
     if stream is False:
         pytest.skip("the target declares no tick stream ([redis] stream = false)")
     newest = cache.call("XREVRANGE", stream, "+", "-", "COUNT", 1)
     assert newest, f"the stream {stream!r} in Redis is empty: the streaming engine has published nothing"
     age_s = time.time() - int(newest[0][0].split("-")[0]) / 1000
+    measured("newest_tick_age_s", round(age_s, 1))
     assert age_s <= limit, (
         f"the newest tick in {stream!r} is {age_s:.0f} s old (limit {limit:g} s): the streaming engine has "
         "stopped publishing. Manual: restart realtime_streaming_engine.py and check Redis"

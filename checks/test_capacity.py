@@ -11,7 +11,7 @@ from opscheck.record import charts
 @pytest.mark.monthly
 @pytest.mark.checklist("M3")
 @pytest.mark.level("warning")
-def test_capacity_lasts_past_the_horizon(capacity_figure, target, capacity_history, artifacts, measured):
+def test_capacity_lasts_past_the_horizon(capacity_figure, target, capacity_history, artifact, measured):
     spec = target.spec.capacity
     history = capacity_history
     missing = history.shortfall(spec.min_history_days, f"how fast {capacity_figure} grows")
@@ -30,7 +30,7 @@ def test_capacity_lasts_past_the_horizon(capacity_figure, target, capacity_histo
     measured("days_left", round(days_left) if days_left is not None else "not growing")
     unit = capacity_figure.rsplit("_", 1)[-1]
     chart = charts.line_svg([(t.timestamp(), v) for t, v in points], f"{capacity_figure} (limit {limit:g})", unit)
-    (artifacts / f"capacity-{capacity_figure}.svg").write_text(chart)
+    artifact(f"capacity-{capacity_figure}.svg", chart)
     assert now < limit, f"{capacity_figure} is already at {now:g}, over its limit {limit:g}. Manual (M3): act now"
     assert days_left is None or days_left > spec.horizon_days, (
         f"{capacity_figure} grows {per_day:+.3g} a day (fitted over {len(points)} days) and reaches its limit "

@@ -55,7 +55,7 @@ def _nodes(node: dict):
 
 @pytest.mark.checklist("P2", "W4")
 @pytest.mark.level("warning")
-def test_table_statistics_are_fresh(db, target):
+def test_table_statistics_are_fresh(db, target, measured):
     spec = target.spec.database
     stale = db.rows(
         "SELECT relname, greatest(last_analyze, last_autoanalyze) AS analyzed, n_live_tup, n_mod_since_analyze"
@@ -70,6 +70,7 @@ def test_table_statistics_are_fresh(db, target):
         "rows changed since)"
         for r in stale
     )
+    measured("tables_with_stale_statistics", len(stale))
     assert not stale, (
         f"stale planner statistics: {found} (at most {spec.analyze_max_age_days:g} days, "
         f"{spec.changed_since_analyze_percent:g} % changed). Manual (P2): ANALYZE; check that autovacuum runs"
@@ -78,7 +79,7 @@ def test_table_statistics_are_fresh(db, target):
 
 @pytest.mark.checklist("P4", "W4")
 @pytest.mark.level("warning")
-def test_dead_tuples_are_kept_down(db, target):
+def test_dead_tuples_are_kept_down(db, target, measured):
     spec = target.spec.database
     bloated = db.rows(
         "SELECT relname, n_live_tup, n_dead_tup, last_autovacuum FROM pg_stat_user_tables"
@@ -91,6 +92,7 @@ def test_dead_tuples_are_kept_down(db, target):
         f"{r['last_autovacuum'] or 'never'})"
         for r in bloated
     )
+    measured("tables_over_the_dead_tuple_limit", len(bloated))
     assert not bloated, (
         f"dead tuples above {spec.dead_tuple_percent:g} %: {found}. Manual (P4): VACUUM ANALYZE the table; "
         "find why autovacuum does not (autovacuum_enabled, long transactions)"
@@ -125,7 +127,7 @@ def test_stock_prices_keep_two_years(db, target, measured):
 
 @pytest.mark.checklist("W4", "T5")
 @pytest.mark.level("warning")
-def test_no_statement_is_slow_on_average(db, target):
+def test_no_statement_is_slow_on_average(db, target, measured):
     """The manual's pg_stat_statements query: mean time above the limit, over enough calls to mean something —
     or far above it over a few (a statement averaging 3 s is news on its second call, not its fifth)."""
     spec = target.spec.database
@@ -139,6 +141,7 @@ def test_no_statement_is_slow_on_average(db, target):
         {"limit": spec.slow_statement_ms, "calls": spec.slow_statement_min_calls,
          "far_calls": spec.slow_statement_far_min_calls, "far": spec.slow_statement_far_factor},
     )  # fmt: skip
+    measured("statements_slow_on_average", len(slow))
     assert not slow, (
         f"statements slower than {spec.slow_statement_ms:g} ms on average: "
         + "; ".join(f"{r['mean_ms']} ms × {r['calls']}: {r['query']}" for r in slow)
@@ -148,7 +151,7 @@ def test_no_statement_is_slow_on_average(db, target):
 
 @pytest.mark.checklist("W4", "T5")
 @pytest.mark.level("warning")
-def test_no_session_idles_in_a_transaction_or_runs_too_long(db, target):
+def test_no_session_idles_in_a_transaction_or_runs_too_long(db, target, measured):
     """An idle transaction holds locks and stops VACUUM from cleaning; a runaway query holds a connection."""
     spec = target.spec.database
     stuck = db.rows(
@@ -164,6 +167,7 @@ def test_no_session_idles_in_a_transaction_or_runs_too_long(db, target):
         f"{r['idle_s'] if r['state'] != 'active' else r['running_s']} s: {r['query']}"
         for r in stuck
     )
+    measured("sessions_holding_the_database", len(stuck))
     assert not stuck, (
         f"sessions holding the database: {found}. Manual (W4): find the client; "
         "SELECT pg_terminate_backend(pid) if it is stuck"

@@ -16,10 +16,11 @@ def rule_context(target):
     return RuleContext(target.spec.integrity, datetime.now(target.spec.zone()).date())
 
 
-def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule):
+def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule, measured):
     """One rule: its level and limit come from the rule."""
     verdict = integrity_rule.judge(db, rule_context)
     total = verdict.total
+    measured("rows_breaking_it", total)
     if total > integrity_rule.limit:
         examples = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in verdict.examples)
         fail_at(
@@ -30,7 +31,7 @@ def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule):
 
 
 @pytest.mark.level("critical")
-def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups):
+def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups, measured):
     """Fewer rows than the last daily backup recorded, beyond what retention purges, is data lost."""
     latest = backups.latest("daily")
     recorded = latest.recorded_rows().get("stock_prices") if latest else None
@@ -38,6 +39,7 @@ def test_stock_prices_did_not_shrink_since_the_last_backup(db, backups):
         pytest.fail(f"no daily backup in {backups.place} holds stock_prices' rows to compare with", pytrace=False)
     now = db.value("SELECT count(*) FROM stock_prices")
     floor = int(recorded * 0.99)
+    measured("rows_against_the_backup", f"{now} of {recorded}")
     assert now >= floor, (
         f"stock_prices holds {now} rows; the daily backup {latest.name} recorded {recorded} (at least {floor} "
         "expected after retention). Manual (CRITICAL, データ損失リスク): stop writes, find what deleted rows, "

@@ -24,7 +24,7 @@ FIGURES = {  # measured name → (title, unit)
 @pytest.mark.monthly
 @pytest.mark.checklist("M1")
 @pytest.mark.level("warning")
-def test_monthly_report_is_produced(recorded_month, target, artifacts, measured):
+def test_monthly_report_is_produced(recorded_month, target, artifact, measured):
     month = recorded_month
     missing = month.shortfall(target.spec.history.min_days, "the month's figures")
     if missing:
@@ -43,8 +43,8 @@ def test_monthly_report_is_produced(recorded_month, target, artifacts, measured)
         "drills": _outcomes(month.checks("W5", "MM3", "R1", every_run=True)),
         "incidents": _incidents(month),
     }
-    (artifacts / "monthly-report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    (artifacts / "monthly-report.html").write_text(_page(report, month))
+    artifact("monthly-report.json", json.dumps(report, indent=2, ensure_ascii=False))
+    artifact("monthly-report.html", _page(report, month))
     measured("availability_percent", report["availability_percent"] or "unknown")
     measured("incidents", len(report["incidents"]))
     unknown = [
@@ -91,7 +91,7 @@ def _page(report: dict, month) -> str:
         or "<tr><td colspan=7>none: every recorded check passed</td></tr>"
     )
     chart_list = [
-        charts.line_svg([(t.timestamp(), v) for t, v in points], title, unit, width=460, height=140)
+        charts.line_svg([(t.timestamp(), v) for t, v in points], title, unit)
         for name, (title, unit) in FIGURES.items()
         if (points := month.series(name))
     ]

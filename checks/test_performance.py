@@ -43,8 +43,9 @@ def _verdict(path: str, worst: float, samples: list[float], limit: float) -> str
 @pytest.mark.checklist("D6", "MW3")
 @pytest.mark.level("warning")
 @pytest.mark.logs("app")
-def test_endpoint_answers_within_the_response_limit(http, target, thresholds, endpoint):
+def test_endpoint_answers_within_the_response_limit(http, target, thresholds, endpoint, measured):
     worst, samples = _latency(http, target, endpoint)
+    measured("p95_ms", round(worst, 1))
     assert worst <= thresholds.response_ms, _verdict(endpoint, worst, samples, thresholds.response_ms)
 
 
@@ -52,9 +53,10 @@ def test_endpoint_answers_within_the_response_limit(http, target, thresholds, en
 @pytest.mark.intraday
 @pytest.mark.checklist("P7")
 @pytest.mark.level("warning")
-def test_prediction_endpoint_answers_within_the_response_limit(http, target, thresholds):
+def test_prediction_endpoint_answers_within_the_response_limit(http, target, thresholds, measured):
     path = target.spec.performance.prediction_path
     worst, samples = _latency(http, target, path)
+    measured("p95_ms", round(worst, 1))
     assert worst <= thresholds.response_ms, _verdict(path, worst, samples, thresholds.response_ms)
 
 
@@ -62,7 +64,7 @@ def test_prediction_endpoint_answers_within_the_response_limit(http, target, thr
 @pytest.mark.morning
 @pytest.mark.checklist("P6")
 @pytest.mark.level("warning")
-def test_application_pool_fits_under_max_connections(db, target, thresholds):
+def test_application_pool_fits_under_max_connections(db, target, thresholds, measured):
     app = target.spec.app
     if app.db_pool_max is None:
         pytest.skip("the target declares no application pool size ([app] db_pool_max)")
@@ -73,6 +75,8 @@ def test_application_pool_fits_under_max_connections(db, target, thresholds):
     usable = row["max"] - row["reserved"]
     allowed = usable * thresholds.db_connections_percent / 100
     wanted = app.db_pool_max * app.instances
+    measured("pool_connections", wanted)
+    measured("connections_allowed", round(allowed))
     assert wanted <= allowed, (
         f"{app.instances} instance(s) × a pool of {app.db_pool_max} may open {wanted} connections; PostgreSQL has "
         f"{usable} usable, {allowed:.0f} within the {thresholds.db_connections_percent:g} % limit. Manual: adjust "

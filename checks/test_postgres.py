@@ -42,7 +42,7 @@ def test_postgres_is_ready_on_its_host(host, target):
 
 @pytest.mark.checklist("T5")
 @pytest.mark.level("warning")
-def test_postgres_connections_under_limit(db, thresholds):
+def test_postgres_connections_under_limit(db, thresholds, measured):
     """Above the limit a WARNING; at the ERROR band (95 % by default) an ERROR: the next sessions are refused."""
     row = db.rows(
         "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,"
@@ -51,6 +51,7 @@ def test_postgres_connections_under_limit(db, thresholds):
     )[0]
     usable = row["max"] - row["reserved"]
     percent = 100.0 * row["used"] / usable
+    measured("connections_used_percent", round(percent, 1))
     limit, far = thresholds.db_connections_percent, thresholds.db_connections_error_percent
     level = band(percent, limit, far)
     if level is not None:

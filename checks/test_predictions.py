@@ -47,11 +47,12 @@ def _accuracy_from_outcomes(db, target) -> tuple[float, str]:
 @pytest.mark.intraday
 @pytest.mark.checklist("D9")
 @pytest.mark.level("warning")
-def test_prediction_accuracy_holds(db, target, thresholds, http):
+def test_prediction_accuracy_holds(db, target, thresholds, http, measured):
     if target.spec.predictions.accuracy_url:
         accuracy, over = _accuracy_from_service(target, http)
     else:
         accuracy, over = _accuracy_from_outcomes(db, target)
+    measured("judged_accuracy_percent", round(accuracy, 1))
     normal, alarm = thresholds.accuracy_normal_percent, thresholds.accuracy_alarm_percent
     floor = normal - target.spec.predictions.accuracy_margin_percent
     found = f"accuracy {over} is {accuracy:.1f} %"
@@ -66,7 +67,7 @@ def test_prediction_accuracy_holds(db, target, thresholds, http):
 @pytest.mark.morning
 @pytest.mark.checklist("T4")
 @pytest.mark.level("warning")
-def test_ml_engine_model_is_freshly_trained(target, http):
+def test_ml_engine_model_is_freshly_trained(target, http, measured):
     component = target.spec.components.ml_engine
     if component is None:
         pytest.skip("the target declares no ML engine ([components.ml_engine] absent)")
@@ -78,6 +79,7 @@ def test_ml_engine_model_is_freshly_trained(target, http):
     trained = body.get("last_trained") if isinstance(body, dict) else None
     assert trained, f"the ML engine at {url} does not report when its model was last trained"
     age_h = (datetime.now(UTC) - datetime.fromisoformat(trained)).total_seconds() / 3600
+    measured("model_age_hours", round(age_h, 1))
     limit = target.spec.predictions.model_max_age_hours
     assert age_h <= limit, (
         f"the model ({body.get('model_version')}) was last trained {age_h:.0f} h ago (limit {limit:g} h). "

@@ -45,13 +45,14 @@ def test_disks_have_room(host, host_spec, thresholds, measured):
 @pytest.mark.intraday
 @pytest.mark.checklist("T3")
 @pytest.mark.level("warning")
-def test_disks_keep_up_with_their_io(host, host_spec, target, thresholds):
+def test_disks_keep_up_with_their_io(host, host_spec, target, thresholds, measured):
     """iostat -x's view of the devices under the platform's data: a device busy nearly all the time is saturated."""
     if not host_spec.disk_paths:
         pytest.skip(f"the target declares no disk paths for {host_spec.name} ([[hosts]] disk_paths)")
     devices, unbacked = resources.io(host, [str(p) for p in host_spec.disk_paths], target.spec.performance.cpu_sample_s)
     if not devices:
         pytest.skip(f"no block device under {', '.join(unbacked)} on {host_spec.name}: no I/O figures to judge")
+    measured("busiest_device_percent", round(max(d.busy_percent for d in devices), 1))
     busy = [d for d in devices if d.busy_percent > thresholds.io_busy_percent]
     found = "; ".join(
         f"{d.path} on {d.device} busy {d.busy_percent:.0f} % of the time, {d.operations} I/Os of {d.await_ms:.1f} ms"
@@ -82,9 +83,10 @@ def _watched(host_spec):
 @pytest.mark.intraday
 @pytest.mark.checklist("D6", "T3")
 @pytest.mark.level("warning")
-def test_cpu_under_limit(host, host_spec, target, thresholds):
+def test_cpu_under_limit(host, host_spec, target, thresholds, measured):
     _watched(host_spec)
     usage = resources.cpu(host, host_spec.cgroup, target.spec.performance.cpu_sample_s)
+    measured("cpu_percent", round(usage.percent, 1))
     assert usage.percent <= thresholds.cpu_percent, (
         f"CPU on {host_spec.name} is {usage.percent:.0f} % ({usage.detail}; limit {thresholds.cpu_percent:g} %). "
         "Manual (WARNING, CPU使用率 > 80%): htop for the busiest process; consider load balancing or scaling up"
@@ -95,9 +97,10 @@ def test_cpu_under_limit(host, host_spec, target, thresholds):
 @pytest.mark.intraday
 @pytest.mark.checklist("D6", "T3")
 @pytest.mark.level("warning")
-def test_memory_under_limit(host, host_spec, thresholds):
+def test_memory_under_limit(host, host_spec, thresholds, measured):
     _watched(host_spec)
     usage = resources.memory(host, host_spec.cgroup)
+    measured("memory_percent", round(usage.percent, 1))
     assert usage.percent <= thresholds.memory_percent, (
         f"memory on {host_spec.name} is {usage.percent:.0f} % used ({usage.detail}; limit "
         f"{thresholds.memory_percent:g} %). Manual (WARNING, メモリ使用率 > 85%): free -h; find the process that grows"
@@ -116,7 +119,7 @@ RESOURCE_LIMITS = {
 @pytest.mark.evening
 @pytest.mark.checklist("D11")
 @pytest.mark.level("warning")
-def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds, artifacts):
+def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds, artifact, measured):
     """The last 24 hours of the monitoring's history: over a limit for longer than a blip, or gaps that hide it."""
     title, unit, limit_key, remedy = RESOURCE_LIMITS[resource]
     if resource in ("cpu", "memory"):
@@ -125,8 +128,9 @@ def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds
     end = time.time()
     query = spec.queries[resource].replace("{instance}", host_spec.instance())
     series = metrics.range(query, end - 24 * 3600, end, spec.step_s)
-    (artifacts / f"resources-{host_spec.name}-{resource}.svg").write_text(
-        charts.line_svg(series.points, f"{title} on {host_spec.name}, last 24 h", unit, getattr(thresholds, limit_key))
+    artifact(
+        f"resources-{host_spec.name}-{resource}.svg",
+        charts.line_svg(series.points, f"{title} on {host_spec.name}, last 24 h", unit, getattr(thresholds, limit_key)),
     )
     where = f"{title} on {host_spec.name} over the last 24 h"
     assert series.coverage * 100 >= spec.min_coverage_percent, (
@@ -136,6 +140,7 @@ def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds
     )
     limit = getattr(thresholds, limit_key)
     peak_at, peak = series.peak()
+    measured(f"peak_{unit.replace('/', '_per_').replace('%', 'percent').lower()}", round(peak, 1))
     figures = (
         f"peak {peak:.1f} {unit} at {time.strftime('%H:%M', time.gmtime(peak_at))} UTC, mean {series.mean():.1f} {unit}"
     )
@@ -147,6 +152,7 @@ def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds
             f"Manual (D11): {remedy}",
         )
     minutes = series.minutes_above(limit)
+    measured("minutes_above_limit", round(minutes))
     assert minutes <= thresholds.sustained_minutes, (
         f"{where}: above {limit:g} {unit} for {minutes:.0f} min (more than {thresholds.sustained_minutes:g}); "
         f"{figures}. Manual (D11, WARNING): {remedy}"

@@ -26,7 +26,7 @@ def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
 @pytest.mark.checklist("D8")
 @pytest.mark.level("error")
 @pytest.mark.logs("app")
-def test_api_error_ratio_under_limit(logs, target, thresholds):
+def test_api_error_ratio_under_limit(logs, target, thresholds, measured):
     """What callers got, without the site's monitoring and health checkers: a health poll answered 503 while Redis
     was down is D1's failure, and counted here it made a young platform's /api/health look like an outage of its own."""
     now, hours = _window(logs, target, users_only=True)
@@ -42,6 +42,7 @@ def test_api_error_ratio_under_limit(logs, target, thresholds):
         if e.requests >= 20 and 100 * e.server_errors / e.requests > limit
     ]
     ratio = 100 * now.error_ratio()
+    measured("server_error_percent", round(ratio, 2))
     assert ratio <= limit and not failing, (
         f"in the last {hours:g} h {now.server_errors} of {now.requests} requests answered 5xx ({ratio:.1f} %; limit "
         f"{limit:g} %). Endpoints over the limit: {'; '.join(failing) or 'none'}. Volume: {table}. Manual (ERROR, "
@@ -54,7 +55,7 @@ def test_api_error_ratio_under_limit(logs, target, thresholds):
 @pytest.mark.checklist("D7")
 @pytest.mark.level("warning")
 @pytest.mark.parametrize("compared_with", ["a day before", "a week before"])
-def test_user_activity_within_its_normal_band(logs, target, thresholds, compared_with):
+def test_user_activity_within_its_normal_band(logs, target, thresholds, compared_with, measured):
     hours_ago = 24 if compared_with == "a day before" else 24 * 7
     short = logs.file("access").covers(time.time() - (hours_ago + target.spec.logs.intraday_window_hours) * HOUR)
     assert short is None, (
@@ -67,6 +68,7 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
     low = 1 - thresholds.activity_drop_percent / 100
     high = 1 + thresholds.activity_rise_percent / 100
     ratio = now.requests / then.requests
+    measured("requests_against_then_percent", round(100 * ratio, 1))
     clients = f"{len(now.clients)} clients now, {len(then.clients)} then"
     assert low <= ratio <= high, (
         f"{now.requests} requests in the last {hours:g} h against {then.requests} in the same hours {compared_with} "
@@ -105,7 +107,7 @@ def test_days_logged_latency_within_the_response_limit(day, thresholds, measured
 @pytest.mark.evening
 @pytest.mark.checklist("D10")
 @pytest.mark.level("warning")
-def test_daily_statistics_report_is_produced(day, db, artifacts, target, measured):
+def test_daily_statistics_report_is_produced(day, db, artifact, target, measured):
     """The day's figures (the 24 h before the run) as a table and an hourly chart in the run folder."""
     batch, predictions = target.spec.batch, target.spec.predictions
     [made] = db.source("[predictions] source", predictions.source, PREDICTION_COLUMNS,
@@ -133,8 +135,8 @@ def test_daily_statistics_report_is_produced(day, db, artifacts, target, measure
         if figures[name] is not None:
             measured(name, figures[name])  # the history page's trends (reports/index.html)
     missing = [name for name, value in figures.items() if value in (None, 0) and name != "server_errors"]
-    (artifacts / "daily-statistics.json").write_text(json.dumps(figures, indent=2))
-    (artifacts / "daily-statistics.html").write_text(_page(figures, day.hourly))
+    artifact("daily-statistics.json", json.dumps(figures, indent=2))
+    artifact("daily-statistics.html", _page(figures, day.hourly))
     assert not missing, f"the daily report cannot give {', '.join(missing)}: its source is empty or unreadable"
 
 

@@ -19,7 +19,7 @@ DAY = 86400.0
 @pytest.mark.checklist("W1")
 @pytest.mark.level("warning")
 @pytest.mark.logs("access")
-def test_weekly_performance_report(logs, target, thresholds, artifacts, measured, suite_runs):
+def test_weekly_performance_report(logs, target, thresholds, artifact, measured, suite_runs):
     access, form = logs.file("access"), logs.access_form
     now = time.time()
     # Each of the fourteen days read once: the week is its seven days added up, not read again.
@@ -49,8 +49,8 @@ def test_weekly_performance_report(logs, target, thresholds, artifacts, measured
         "per_endpoint": endpoints,
         "load_run": _load_run(suite_runs, now),
     }
-    (artifacts / "weekly-performance.json").write_text(json.dumps(summary, indent=2))
-    (artifacts / "weekly-performance.html").write_text(_page(summary, days, now))
+    artifact("weekly-performance.json", json.dumps(summary, indent=2))
+    artifact("weekly-performance.html", _page(summary, days, now))
     for name, value in summary["this_week"].items():
         if value is not None:
             measured(f"week_{name}", value)

@@ -15,24 +15,27 @@ import shutil
 import socket
 import sys
 from collections import Counter
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import pytest_html
 
 from opscheck import __version__
 from opscheck.catalogue import catalogue
 from opscheck.plugin.levels import checklist_ids, declared_level, failed_level
 from opscheck.plugin.target import loaded_target
-from opscheck.record import audit, history, unfinished
+from opscheck.record import audit, banner, history, unfinished
 from opscheck.record.audit import REPORTS_ENV
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
+WRITTEN = pytest.StashKey[list[str]]()  # the artifacts a check kept, by name
 SEALED_KEY = pytest.StashKey[list[dict[str, object]]]()  # earlier runs found unfinished and sealed by this one
 MIN_FREE_BYTES = 20 << 20  # a run record (report, junit, summary, artifacts) with room to spare
-LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
+BLOCKED_BY = "blocked_by"  # user_properties key: the root cause (its id) whose part being down failed the check
 
 
 @pytest.fixture
@@ -77,9 +80,31 @@ def pytest_configure_node(node) -> None:  # xdist: workers write artifacts into 
 
 
 @pytest.fixture
-def artifacts(request: pytest.FixtureRequest) -> Path:
-    """This run's artifacts folder (charts, generated reports), inside its run record."""
-    return artifacts_folder(request.config)
+def artifact(request: pytest.FixtureRequest) -> Callable[[str, str], Path]:
+    """`artifact("daily-statistics.html", page)`: a file of this run's artifacts (a chart, a report page), kept in
+    its run record and linked from the check's row of the HTML report."""
+    folder = artifacts_folder(request.config)
+
+    def keep(name: str, content: str) -> Path:
+        path = folder / name
+        path.write_text(content, encoding="utf-8")
+        request.node.stash.setdefault(WRITTEN, []).append(name)
+        return path
+
+    return keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, object]:
+    """Link what the check kept with `artifact` from its row (the Links column)."""
+    report = yield
+    assert isinstance(report, pytest.TestReport)
+    written = item.stash.get(WRITTEN, [])
+    if written and report.when == "call":
+        folder = artifacts_folder(item.config).name
+        links = [pytest_html.extras.url(f"{folder}/{name}", name=name) for name in written]
+        report.extras = [*getattr(report, "extras", []), *links]
+    return report
 
 
 def artifacts_folder(config: pytest.Config) -> Path:
@@ -124,10 +149,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("htmlpath", None):
         config.option.htmlpath = str(run_dir / "report.html")
         config.option.self_contained_html = True
-        config.option.css = [*(getattr(config.option, "css", None) or []), str(Path(__file__).with_name("report.css"))]
+    config.option.css = [*(getattr(config.option, "css", None) or []), str(Path(__file__).with_name("report.css"))]
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
     config.pluginmanager.register(RunRecord(config, run_dir, started), "opscheck-run-record")
+    config.pluginmanager.register(FailureNotes(), "opscheck-failure-notes")
 
 
 def run_dir(config: pytest.Config) -> Path | None:
@@ -263,12 +289,40 @@ def pytest_html_report_title(report) -> None:
     report.title = f"opscheck: {target.spec.name if target else '?'} — {selection}"
 
 
+class FailureNotes:
+    """What the HTML banner needs of each check beyond its summary.json entry: the root cause that blocked
+    it and its failure's first line (pytest's crash message, not the whole traceback)."""
+
+    def __init__(self) -> None:
+        self.notes: dict[str, dict[str, str]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.failed:
+            return
+        note = self.notes.setdefault(report.nodeid, {})
+        blocked_by = dict(report.user_properties).get(BLOCKED_BY)
+        if blocked_by:
+            note["blocked_by"] = str(blocked_by)
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            note.setdefault("headline", str(crash.message))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session) -> None:
-    """The checklist view: each manual item this run evidenced, in both wordings, with its checks' outcomes."""
-    record = session.config.pluginmanager.get_plugin("opscheck-run-record")
-    if record is not None:
-        postfix.append(checklist_view(list(record.results.values())))
+    """The verdict banner first; the checklist view (each manual item this run evidenced) after the counters."""
+    checks = _checks_with_notes(session.config)
+    prefix.insert(0, banner.banner(checks))
+    if checks:
+        postfix.append(checklist_view(checks))
+
+
+def _checks_with_notes(config: pytest.Config) -> list[dict[str, object]]:
+    record = config.pluginmanager.get_plugin("opscheck-run-record")
+    notes = config.pluginmanager.get_plugin("opscheck-failure-notes")
+    if record is None or notes is None:
+        return []
+    return [{**notes.notes.get(str(check["nodeid"]), {}), **check} for check in record.results.values()]
 
 
 def checklist_view(checks: list[dict[str, object]]) -> str:
@@ -285,7 +339,7 @@ def checklist_view(checks: list[dict[str, object]]) -> str:
         failed = [c for c in covered if c["outcome"] in ("failed", "error")]
         counts = ", ".join(f"{n} {o}" for o, n in sorted(Counter(str(c["outcome"]) for c in covered).items()))
         worst = max((str(c.get("failed_level") or "").upper() for c in failed), key=LEVEL_ORDER.index, default="")
-        colour = f' style="color:{LEVEL_COLOURS[worst]};font-weight:bold"' if worst in LEVEL_COLOURS else ""
+        colour = f' class="text-{worst.lower()}"' if worst else ""
         names = "<br>".join(html.escape(str(c["nodeid"]).split("::", 1)[-1]) for c in covered)
         row = (
             f"<tr><td>{item.id}</td><td>{html.escape(item.ja)}</td><td>{html.escape(item.en)}</td>"
@@ -293,19 +347,20 @@ def checklist_view(checks: list[dict[str, object]]) -> str:
             f"<td><details><summary>{len(covered)} check(s)</summary>{names}</details></td></tr>"
         )
         rows.append((-LEVEL_ORDER.index(worst), order, row))
-    style = "<style>table.checklist td, table.checklist th {padding: 2px 8px; text-align: left}</style>"
     return (
-        f'{style}<h2>Manual items checked in this run (チェックリスト)</h2><table class="checklist"><tr><th>ID</th>'
+        '<details class="checklist"><summary>Manual items checked in this run (チェックリスト)</summary>'
+        '<table class="checklist"><tr><th>ID</th>'
         "<th>マニュアル</th><th>Manual item</th><th>Outcome</th><th>Checks</th></tr>"
         + "".join(row for *_, row in sorted(rows))
-        + "</table>"
+        + "</table></details>"
     )
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_header(cells: list[str]) -> None:
-    # After Result and Test (pytest-html's first two), so the check's name stays in view.
-    cells.insert(2, "<th>Level</th>")
+    # After Result and Test (pytest-html's first two), so the check's name stays in view. Level is the
+    # table's initial sort (pyproject's initial_sort): pytest-html sorts a column by its cell's text.
+    cells.insert(2, '<th class="sortable" data-column-type="level">Level</th>')
     cells.insert(3, "<th>Manual items</th>")
     cells.insert(4, "<th>Measured</th>")
 
@@ -316,11 +371,22 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     items = catalogue()
     titles = [f"{i}: {items[i].ja} / {items[i].en}" for i in checklist_ids(report) if i in items]
     ids = " ".join(checklist_ids(report))
-    if report.failed and level is not None:
-        style = f'style="color:{LEVEL_COLOURS[level.name]};font-weight:bold"'
-        cells.insert(2, f"<td {style}>{level.name}</td>")
+    blocked_by = dict(report.user_properties).get(BLOCKED_BY)
+    check = {
+        "nodeid": report.nodeid,
+        "outcome": "failed" if report.failed else report.outcome,
+        "failed_level": str(level or ""),
+        "blocked_by": blocked_by,
+    }
+    # The sort key leads the cell as a comment: pytest-html compares cells as text, the reader never sees it.
+    key = html.escape(banner.sort_key(check).replace("--", "- -"))
+    if report.failed:
+        shown = f'<span class="badge level-{level or "failed"}">{html.escape(str(level or "FAILED").upper())}</span>'
+        if blocked_by:
+            shown += f'<br><span class="blocked">blocked by {html.escape(str(blocked_by))}</span>'
     else:
-        cells.insert(2, f"<td>{html.escape(str(level or ''))}</td>")
+        shown = html.escape(str(level or ""))
+    cells.insert(2, f'<td class="col-level"><!--{key}-->{shown}</td>')
     cells.insert(3, f'<td title="{html.escape(chr(10).join(titles))}">{html.escape(ids)}</td>')
     figures = "<br>".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in measured_figures(report).items())
     cells.insert(4, f"<td>{figures}</td>")

@@ -23,6 +23,14 @@ TRENDS = {
     "disk_used_percent": ("fullest data disk (T3)", "%"),
     "database_size_mb": ("database size (T5)", "MB"),
 }
+STYLE = (
+    "body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 10px;text-align:left}td:first-child{white-space:nowrap}"
+    ".ok{color:#2e7d32}.bad span{display:inline-block;margin:1px;color:#fff;font-weight:bold;padding:0 4px}"
+    ".bad .level-warning{color:#000}"
+    + "".join(f".level-{level.lower()}{{background:{colour}}}" for level, colour in charts.LEVEL_COLOURS.items())
+    + ".chart{display:inline-block;vertical-align:top;width:100%;max-width:600px;margin:0 12px 12px 0}"
+)
+CHARTED_RUNS = 30  # per schedule: a month of daily runs, and bars still wide enough to read
 SCRIPT = """
 function filter() {
   const schedule = document.getElementById('schedule').value, target = document.getElementById('target').value;
@@ -30,6 +38,9 @@ function filter() {
     const shown = (!schedule || row.dataset.selection.split(' ').includes(schedule))
                && (!target || row.dataset.target === target);
     row.style.display = shown ? '' : 'none';
+  }
+  for (const section of document.querySelectorAll('section.schedule')) {
+    section.style.display = !schedule || section.dataset.schedule === schedule ? '' : 'none';
   }
 }
 """
@@ -39,14 +50,12 @@ def write_index(reports: Path) -> Path:
     history = runs(reports)
     rows = "".join(_row(run) for run in reversed(history))
     targets = sorted({str(r.get("target")) for r in history})
-    schedules = sorted({word for r in history for word in (r.get("selection") or "").split() if word.isidentifier()
-                        and word not in ("and", "or", "not")})  # fmt: skip
+    schedules = sorted({word for r in history for word in _schedules(r)} - {"all"})
     page = (
         "<!doctype html><meta charset=utf-8><title>opscheck runs</title>"
-        "<style>body{font-family:sans-serif;margin:1.5em}td,th{padding:2px 10px;text-align:left}"
-        ".bad{color:#c62828;font-weight:bold}.ok{color:#2e7d32}</style>"
+        f"<style>{STYLE}</style>"
         f"<script>{SCRIPT}</script><h1>opscheck: runs ({len(history)})</h1>"
-        f"<h2>Trends</h2>{_trends(history)}"
+        f"<h2>Trends by schedule</h2>{_trends(history)}"
         "<h2>Runs</h2><p>schedule "
         + _select("schedule", schedules)
         + " target "
@@ -63,12 +72,17 @@ def write_index(reports: Path) -> Path:
 
 def _row(run: dict[str, Any]) -> str:
     totals = run.get("totals", {})
-    failed = ", ".join(f"{n} {level.upper()}" for level, n in (run.get("failed_by_level") or {}).items())
+    by_level = {str(level).upper(): n for level, n in (run.get("failed_by_level") or {}).items()}
+    failed = " ".join(
+        f'<span class="level-{level.lower()}">{by_level[level]} {level}</span>'
+        for level in sorted(by_level, key=lambda level: [*charts.LEVEL_COLOURS, level].index(level))
+    )
     checks = " ".join(f"{n} {outcome}" for outcome, n in sorted(totals.items()))
     selection = run.get("selection") or "all"
+    finished = str(run.get("finished", ""))[:16].replace("T", " ")
     return (
         f'<tr class="run" data-target="{html.escape(str(run.get("target")))}" '
-        f'data-selection="{html.escape(selection)}"><td>{html.escape(str(run.get("finished", ""))[:19])}</td>'
+        f'data-selection="{html.escape(selection)}"><td>{html.escape(finished)}</td>'
         f"<td>{html.escape(str(run.get('target')))}</td><td>{html.escape(selection)}</td><td>{checks}</td>"
         f'<td class="{"bad" if failed else "ok"}">{failed or "none"}</td><td>{run.get("exit_status")}</td>'
         f'<td><a href="{html.escape(run.get("run_id", ""))}/report.html">report</a></td></tr>'
@@ -80,16 +94,39 @@ def _select(name: str, values: list[str]) -> str:
     return f'<select id="{name}" onchange="filter()"><option value="">all</option>{options}</select>'
 
 
+def _schedules(run: dict[str, Any]) -> list[str]:
+    """The schedules a run's selection names (`daily and evening`: both), `all` for a run of every check."""
+    words = [w for w in (run.get("selection") or "").split() if w.isidentifier() and w not in ("and", "or", "not")]
+    return words or ["all"]
+
+
 def _trends(history: list[dict[str, Any]]) -> str:
+    """Per schedule, its last runs: failures by level, the share of checks passed, and the key figures' trends."""
+    timed = [r for r in history if r.get("finished")]
+    by_schedule: dict[str, list[dict[str, Any]]] = {}
+    for run in timed:
+        for schedule in _schedules(run):
+            by_schedule.setdefault(schedule, []).append(run)
+    return "".join(_schedule_trends(name, runs[-CHARTED_RUNS:]) for name, runs in sorted(by_schedule.items()))
+
+
+def _schedule_trends(schedule: str, runs: list[dict[str, Any]]) -> str:
     def moment(run: dict[str, Any]) -> float:
         return datetime.fromisoformat(run["finished"]).timestamp()
 
-    timed = [r for r in history if r.get("finished")]
-    passed = [(moment(r), 100.0 * r.get("totals", {}).get("passed", 0) / max(1, sum(r.get("totals", {}).values())))
-              for r in timed]  # fmt: skip
-    parts = [charts.line_svg(passed, "checks passed per run", "%", width=460, height=120)]
+    def passed(run: dict[str, Any]) -> float:
+        totals = run.get("totals", {})
+        return round(100.0 * totals.get("passed", 0) / max(1, sum(totals.values())), 1)
+
+    parts = [
+        charts.failures_svg([(moment(r), r.get("failed_by_level") or {}) for r in runs], f"{schedule}: failed checks"),
+        charts.line_svg([(moment(r), passed(r)) for r in runs], f"{schedule}: checks passed", "%"),
+    ]
     for name, (title, unit) in TRENDS.items():
-        points = [(moment(r), f[name]) for r in timed if name in (f := figures(r))]
+        points = [(moment(r), f[name]) for r in runs if name in (f := figures(r))]
         if points:
-            parts.append(charts.line_svg(points, title, unit, width=460, height=120))
-    return "".join(f'<div style="display:inline-block;margin:0 12px 8px 0">{part}</div>' for part in parts)
+            parts.append(charts.line_svg(points, f"{schedule}: {title}", unit))
+    charted = "".join(f'<div class="chart">{part}</div>' for part in parts)
+    label = html.escape(schedule)
+    heading = f"<h3>{label} (last {len(runs)} runs)</h3>"
+    return f'<section class="schedule" data-schedule="{label}">{heading}{charted}</section>'
