@@ -9,7 +9,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from opscheck import draft
+from opscheck import __version__, draft, explain
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError, ProbeError
 from opscheck.probes.postgres import Database
@@ -17,6 +17,7 @@ from opscheck.record import audit
 from opscheck.target.components import COMPONENT_TITLES
 from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 from opscheck.target.loader import LoadedTarget, load_target
+from opscheck.target.selection import available_targets, choose_target
 
 COMMAND_GROUP = "opscheck.commands"
 
@@ -27,10 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in plugged:
         return plugged[argv[0]].load()(argv[1:])
     parser = argparse.ArgumentParser(prog="opscheck", description="The Miraikakaku operations manual as checks.")
+    parser.add_argument("--version", action="version", version=f"opscheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     targets = commands.add_parser("targets", help="target files").add_subparsers(dest="action", required=True)
-    check = targets.add_parser("check", help="validate a target file without running any check")
-    check.add_argument("file", type=Path)
+    targets.add_parser("list", help="the names --target accepts: files under targets/ and providers such as sandbox")
+    check = targets.add_parser("check", help="validate a target without running any check")
+    check.add_argument("file", metavar="NAME|PATH", help="what --target accepts: a name under targets/, a provider "
+                       "such as sandbox, or a path")  # fmt: skip
     check.add_argument(
         "--connect",
         action="store_true",
@@ -70,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
         if action == "prune":
             sub.add_argument("--keep-days", type=float, required=True, help="keep runs finished this recently")
+    commands.add_parser("items", help="every manual item: ID, both wordings, when, how many checks")
+    explaining = commands.add_parser("explain", help="one item in the manual's words: its checks, levels, "
+                                     "settings, the faults that prove it, the remedy")  # fmt: skip
+    explaining.add_argument("item", help="the checklist ID, e.g. D5")
     vouch = commands.add_parser("attest", help="record that you vouch for a manual item (M4: DR plan reviewed, …)")
     vouch.add_argument("item", help="the checklist ID, e.g. M4")
     vouch.add_argument("--by", required=True, help="who attests (a name the auditor can ask)")
@@ -86,8 +94,16 @@ def main(argv: list[str] | None = None) -> int:
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
+        if args.command == "items":
+            print(explain.items_text(CHECKS_DIR))
+            return 0
+        if args.command == "explain":
+            print(explain.explain_text(args.item.upper(), CHECKS_DIR))
+            return 0
         if args.action == "draft":
             return _targets_draft(args)
+        if args.action == "list":
+            return _targets_list()
         return _targets_check(args.file, args.connect)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
@@ -96,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _attest(args: argparse.Namespace) -> int:
     if args.item not in catalogue():
-        raise OpscheckError(f"{args.item} is not a checklist item (see opscheck/catalogue.toml)")
+        raise OpscheckError(f"{args.item} is not a checklist item; `opscheck items` lists them")
     missing = [str(p) for p in args.evidence if not p.is_file()]
     if missing:
         raise OpscheckError(f"no such evidence file: {', '.join(missing)}")
@@ -143,16 +159,36 @@ def _audit_list(reports: Path) -> int:
     return 0
 
 
-def _targets_check(path: Path, connect: bool = False) -> int:
-    target = load_target(path)
-    spec = target.spec
-    present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
-    absent = [title for name, title in COMPONENT_TITLES.items() if not spec.component(name)]
-    print(f"{path}: valid target {spec.name!r}")
-    print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
-    print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
-          f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
-    return _check_sources(target) if connect else 0
+REPO = Path(__file__).resolve().parent.parent
+TARGETS_DIR = REPO / "targets"  # as pytest's --target
+
+CHECKS_DIR = REPO / "checks"
+
+
+def _targets_list() -> int:
+    for name in available_targets(TARGETS_DIR):
+        file = TARGETS_DIR / f"{name}.toml"
+        print(f"{name:16} {file if file.is_file() else '(provider)'}")
+    return 0
+
+
+def _targets_check(choice: str, connect: bool = False) -> int:
+    """The same resolution as `--target`: a provider is started for the check if need be, and stopped after."""
+    provided = choose_target(choice, TARGETS_DIR)
+    os.environ.update(provided.environ)
+    try:
+        target = load_target(provided.path)
+        spec = target.spec
+        present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
+        absent = [title for name, title in COMPONENT_TITLES.items() if not spec.component(name)]
+        print(f"{provided.path}: valid target {spec.name!r}")
+        print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
+        print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
+              f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
+        return _check_sources(target) if connect else 0
+    finally:
+        if provided.stop is not None:
+            provided.stop()
 
 
 def _targets_draft(args: argparse.Namespace) -> int:

@@ -3,9 +3,11 @@
 pytest_plugins = [
     "opscheck.plugin.target",
     "opscheck.plugin.levels",
+    "opscheck.plugin.items",
     "opscheck.plugin.reports",
     "opscheck.plugin.evidence",
     "opscheck.plugin.notify",
+    "opscheck.plugin.output",
     "opscheck.plugin.load",
     "opscheck.plugin.parameters",
     "opscheck.plugin.fixtures",

@@ -153,6 +153,11 @@ class Verdict:
         if target is None:
             return
         write = terminalreporter.write_line
+        if self.config.option.collectonly:  # listed, not run: no verdict, and pytest's own exit status
+            terminalreporter.write_line(
+                f"opscheck: {target.spec.name}: collected only, nothing run (exit {exitstatus})"
+            )
+            return
         ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped"))
         if not ran:
             selection = self.config.option.markexpr or "all checks"
