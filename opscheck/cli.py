@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -84,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     vouch.add_argument("--note", default="", help="what was done, and where to read more")
     vouch.add_argument("--evidence", type=Path, action="append", default=[], help="a file kept with it (repeatable)")
     vouch.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    accept = commands.add_parser("waive", help="accept a known failure of an item until a date (InSpec's waiver): "
+                                 "it shows as WAIVED and does not fail runs; kept in the audit chain")  # fmt: skip
+    accept.add_argument("item", help="the checklist ID, e.g. D8")
+    accept.add_argument("--until", required=True, type=date.fromisoformat, help="the last day it applies (YYYY-MM-DD)")
+    accept.add_argument("--why", required=True, help="the reason, and what is being done about it")
+    accept.add_argument("--by", required=True, help="who accepts the risk (a name the auditor can ask)")
+    accept.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)
@@ -94,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
+        if args.command == "waive":
+            return _waive(args)
         if args.command == "items":
             print(explain.items_text(CHECKS_DIR))
             return 0
@@ -118,6 +128,17 @@ def _attest(args: argparse.Namespace) -> int:
         raise OpscheckError(f"no such evidence file: {', '.join(missing)}")
     record = audit.attest(args.reports_dir, args.item, args.by, args.note, args.evidence)
     print(f"{args.item} attested by {args.by} at {record['at'][:19]}; kept in {args.reports_dir / audit.CHAIN}")
+    return 0
+
+
+def _waive(args: argparse.Namespace) -> int:
+    item = args.item.upper()
+    if item not in catalogue():
+        raise OpscheckError(f"{args.item} is not a checklist item; `opscheck items` lists them")
+    if args.until < datetime.now(UTC).date():
+        raise OpscheckError(f"--until {args.until} is in the past: a waiver must end on a day still to come")
+    audit.waive(args.reports_dir, item, args.until, args.why, args.by)
+    print(f"{item} waived until {args.until} by {args.by}: {args.why}; kept in {args.reports_dir / audit.CHAIN}")
     return 0
 
 
@@ -148,6 +169,9 @@ def _audit_list(reports: Path) -> int:
         kind = record.get("kind")
         if kind == "attestation":
             print(f"{record['at'][:19]}  attestation  {record['item']} by {record['by']}: {record.get('note', '')}")
+        elif kind == "waiver":
+            print(f"{record['at'][:19]}  waiver       {record['item']} until {record['until']} by {record['by']}: "
+                  f"{record['why']}")  # fmt: skip
         elif kind == "prune":
             runs, days = len(record["runs"]), record["keep_days"]
             print(f"{record['at'][:19]}  pruned       {runs} run(s) older than {days:g} days")

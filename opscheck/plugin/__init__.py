@@ -5,6 +5,7 @@ pytest_plugins = [
     "opscheck.plugin.levels",
     "opscheck.plugin.items",
     "opscheck.plugin.reports",
+    "opscheck.plugin.waivers",
     "opscheck.plugin.evidence",
     "opscheck.plugin.notify",
     "opscheck.plugin.output",

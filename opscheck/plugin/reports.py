@@ -29,6 +29,7 @@ RUN_DIR_KEY = pytest.StashKey[Path]()
 LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
+WAIVED_PROP = "waived"  # set by opscheck.plugin.waivers on a failure a waiver covers: its waiver, in words
 
 
 @pytest.fixture
@@ -97,9 +98,8 @@ def pytest_configure(config: pytest.Config) -> None:
     target = loaded_target(config)
     if target is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
-    base = config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports"
     started = datetime.now(UTC)
-    run_dir = Path(base) / run_id_for(target.spec.name, started)
+    run_dir = reports_base(config) / run_id_for(target.spec.name, started)
     run_dir.mkdir(parents=True)
     config.stash[RUN_DIR_KEY] = run_dir
     if not config.getoption("htmlpath", None):
@@ -109,6 +109,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
     config.pluginmanager.register(RunRecord(config, run_dir, started), "opscheck-run-record")
+
+
+def reports_base(config: pytest.Config) -> Path:
+    """Where run folders and the audit chain are: --reports-dir, else $OPSCHECK_REPORTS_DIR, else reports/."""
+    return Path(config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports")
 
 
 def run_dir(config: pytest.Config) -> Path | None:
@@ -134,7 +139,11 @@ class RunRecord:
         entry["checklist"] = checklist_ids(report)
         if measured_figures(report):
             entry["measured"] = measured_figures(report)
-        if report.failed:
+        waived = dict(getattr(report, "user_properties", ())).get(WAIVED_PROP)
+        if waived:  # a known failure, accepted: kept with its level and message, not counted as failed
+            entry.update(outcome="waived", waiver=waived, failed_level=str(failed_level(report) or ""))
+            entry["message"] = str(report.longrepr)[:2000]
+        elif report.failed:
             entry["outcome"] = "failed" if report.when == "call" else "error"
             entry["failed_level"] = str(failed_level(report) or "")
             entry["message"] = str(report.longrepr)[:2000]
