@@ -6,6 +6,7 @@ pytest_plugins = [
     "opscheck.plugin.items",
     "opscheck.plugin.reports",
     "opscheck.plugin.waivers",
+    "opscheck.plugin.settle",
     "opscheck.plugin.evidence",
     "opscheck.plugin.notify",
     "opscheck.plugin.output",
