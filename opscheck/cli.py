@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from opscheck import __version__, draft, explain
+from opscheck import __version__, draft, explain, serve
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError, ProbeError
 from opscheck.probes.postgres import Database
@@ -21,6 +21,9 @@ from opscheck.target.loader import LoadedTarget, load_target
 from opscheck.target.selection import available_targets, choose_target
 
 COMMAND_GROUP = "opscheck.commands"
+REPO = Path(__file__).resolve().parent.parent
+TARGETS_DIR = REPO / "targets"  # as pytest's --target
+CHECKS_DIR = REPO / "checks"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     accept.add_argument("--why", required=True, help="the reason, and what is being done about it")
     accept.add_argument("--by", required=True, help="who accepts the risk (a name the auditor can ask)")
     accept.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    timer = commands.add_parser("serve", help="run a schedule on a timer; answer /healthz, /metrics and the "
+                                "reports folder over HTTP (loopback by default)")  # fmt: skip
+    timer.add_argument("--target", required=True, help="what pytest's --target accepts")
+    timer.add_argument("--schedule", required=True, help="the -m selection, e.g. daily or intraday")
+    timer.add_argument("--every", default="10m", help="how often: 30s, 10m, 2h (default 10m); never two runs at once")
+    timer.add_argument("--item", help="only these manual items, as pytest --item")
+    timer.add_argument("--fail-on", help="as pytest --fail-on: /healthz is 503 when the run fails at it")
+    timer.add_argument("--host", default="127.0.0.1", help="the address to listen on (default loopback only)")
+    timer.add_argument("--port", type=int, default=9469, help="default 9469")
+    timer.add_argument("--run-timeout", type=float, default=1800, help="stop a run after this many seconds")
+    timer.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, REPO / "reports")))
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)
@@ -104,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             return _attest(args)
         if args.command == "waive":
             return _waive(args)
+        if args.command == "serve":
+            extra = [f"--item={args.item}"] * bool(args.item) + [f"--fail-on={args.fail_on}"] * bool(args.fail_on)
+            return serve.serve(args.target, args.schedule, args.every, args.host, args.port, args.reports_dir, extra,
+                               args.run_timeout, REPO)  # fmt: skip
         if args.command == "items":
             print(explain.items_text(CHECKS_DIR))
             return 0
@@ -181,12 +199,6 @@ def _audit_list(reports: Path) -> int:
                   f"{record.get('selection') or 'all'!s:18} exit {record.get('exit_status')}  {failed}  "
                   f"{record.get('run_id')}")  # fmt: skip
     return 0
-
-
-REPO = Path(__file__).resolve().parent.parent
-TARGETS_DIR = REPO / "targets"  # as pytest's --target
-
-CHECKS_DIR = REPO / "checks"
 
 
 def _targets_list() -> int:
