@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `opscheck items | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _attest(args: argparse.Namespace) -> int:

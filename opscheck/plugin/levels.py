@@ -158,7 +158,7 @@ class Verdict:
                 f"opscheck: {target.spec.name}: collected only, nothing run (exit {exitstatus})"
             )
             return
-        ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped"))
+        ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped", "waived"))
         if not ran:
             selection = self.config.option.markexpr or "all checks"
             terminalreporter.write_sep("=", f"opscheck: {target.spec.name}: NOTHING WAS CHECKED", red=True, bold=True)
