@@ -36,6 +36,10 @@ def test_a_waived_failure_shows_as_waived_and_does_not_fail_the_run(platform, ru
     entry = next(c for c in run.summary["checks"] if c["nodeid"] == STALE)
     assert entry["outcome"] == "waived" and entry["failed_level"] == "error" and "49." in entry["message"]
     assert run.summary["failed_by_level"] == {} and run.summary["totals"]["waived"] == 1
+    assert (
+        run.summary["items"] == "D5"
+        and f"D5 waived until {until} by Tanaka: job moving hosts (CHG-1)" in (run.summary["waivers"])
+    )
     assert "<h2>Waivers</h2>" in (run.run_dir / "report.html").read_text()
     assert audit.verify(reports)[1] == [], "waivers are chain records like any other"
 
@@ -49,6 +53,7 @@ def test_an_expired_waiver_stops_applying_and_says_so(platform, run_checks, tmp_
         run = run_checks("-m", "daily", "--item", "D5")
     assert run.returncode == 1 and run.failed() == {STALE: "error"}, run.output
     assert f"EXPIRED waiver of D5 (until {yesterday}, by Tanaka: was moving hosts): no longer applied" in run.output
+    assert f"D5 EXPIRED waived until {yesterday} by Tanaka: was moving hosts" in run.summary["waivers"]
 
 
 def test_a_waiver_must_name_an_item_and_a_day_to_come(tmp_path):

@@ -30,6 +30,7 @@ LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
 WAIVED_PROP = "waived"  # set by opscheck.plugin.waivers on a failure a waiver covers: its waiver, in words
+WAIVERS_NOTE_KEY = pytest.StashKey[list[str]]()  # the waivers in force and expired, in words, for summary.json
 
 
 @pytest.fixture
@@ -169,6 +170,8 @@ class RunRecord:
             "target": target.spec.name if target else None,
             "target_file": str(target.path) if target else None,
             "selection": self.config.option.markexpr or "",
+            "items": self.config.getoption("opscheck_items", None) or "",
+            "waivers": self.config.stash.get(WAIVERS_NOTE_KEY, []),
             "fail_on": self.config.getoption("opscheck_fail_on"),
             "started": self.started.isoformat(),
             "finished": datetime.now(UTC).isoformat(),

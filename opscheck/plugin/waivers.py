@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from opscheck.plugin.levels import IDS_PROP
-from opscheck.plugin.reports import WAIVED_PROP, reports_base
+from opscheck.plugin.reports import WAIVED_PROP, WAIVERS_NOTE_KEY, reports_base
 from opscheck.plugin.target import loaded_target
 from opscheck.record import audit
 
@@ -33,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     active = {item: w for item, w in found.items() if date.fromisoformat(w["until"]) >= today}
     expired = {item: w for item, w in found.items() if item not in active}
     config.stash[WAIVERS_KEY] = (active, expired)
+    config.stash[WAIVERS_NOTE_KEY] = [f"{item} {describe(w)}" for item, w in active.items()] + [
+        f"{item} EXPIRED {describe(w)}" for item, w in expired.items()
+    ]
 
 
 def describe(waiver: dict[str, Any]) -> str:
