@@ -85,6 +85,8 @@ def test_formats_put_only_their_document_on_stdout(platform, tmp_path):
 def test_quiet_cron_mode_nagios_codes_and_last_failed(platform, tmp_path):
     quiet = checks(platform, tmp_path, "-m", "daily", "--item", "D5", "--quiet-ok")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    nothing = checks(platform, tmp_path, "-m", "daily and drill", "--quiet-ok")
+    assert nothing.returncode == 5 and "NOTHING WAS CHECKED" in nothing.stdout, "a run that checked nothing is said"
     ok = checks(platform, tmp_path, "-m", "daily", "--item", "D5", "--format", "nagios", "--exit-codes", "nagios")
     assert ok.returncode == 0 and ok.stdout.startswith("OPSCHECK OK - sandbox daily: no check failed | checks=")
     with faulted(platform, "backup-stale"):

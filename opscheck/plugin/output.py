@@ -52,15 +52,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Once summary.json and junit.xml are written: the document, or the cron summary."""
+    """Once summary.json and junit.xml are written: the document, or the cron summary (the controller's alone)."""
+    if hasattr(config, "workerinput"):
+        return
     folder = run_dir(config)
     summary = _summary(folder)
     fmt = config.getoption("opscheck_format")
     if config.getoption("opscheck_quiet_ok"):
-        if summary is not None and summary["exit_status"] != 0:
+        if summary is not None and summary["exit_status"] != 0 and summary["failed_by_level"]:
             _emit(sys.stdout, notify.message(summary, folder)["text"] + "\n")  # type: ignore[arg-type]
-        elif summary is None and config.stash[QUIET_KEY].getvalue().strip():
-            _emit(sys.stdout, config.stash[QUIET_KEY].getvalue())  # no run: whatever went wrong, said
+        elif summary is None or summary["exit_status"] != 0:  # nothing checked, or no run: pytest's own words
+            _emit(sys.stdout, config.stash.get(QUIET_KEY, io.StringIO()).getvalue())
     elif fmt and summary is not None:
         _emit(sys.stdout, document(fmt, summary, Path(config.option.xmlpath or "")))
 
