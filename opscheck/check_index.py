@@ -62,12 +62,20 @@ def _section_keys() -> dict[str, frozenset[str]]:
 
 
 def _settings(function: ast.FunctionDef) -> tuple[str, ...]:
-    """`[section] key` for every `section.key` attribute the check's code reads."""
+    """`[section] key` for every `….section….key` attribute chain the check's code reads (`thresholds.response_ms`,
+    `backups.spec.parts`, `target.spec.security.trusted_clients`)."""
     keys = _section_keys()
-    found = []
+    found: list[str] = []
     for node in ast.walk(function):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute | ast.Name):
-            section = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+        if not isinstance(node, ast.Attribute):
+            continue
+        chain, value = [], node.value
+        while isinstance(value, ast.Attribute):
+            chain.append(value.attr)
+            value = value.value
+        if isinstance(value, ast.Name):
+            chain.append(value.id)
+        for section in chain:
             if node.attr in keys.get(section, ()) and f"[{section}] {node.attr}" not in found:
                 found.append(f"[{section}] {node.attr}")
     return tuple(found)

@@ -21,8 +21,10 @@ def items_text(checks: Path) -> str:
     index = by_item(checks)
     lines = []
     for item in catalogue().values():
-        count = len(index.get(item.id, []))
-        lines.append(f"{item.id:5} {item.ja} — {item.en} [{item.schedule}]: {count} check(s)")
+        found = index.get(item.id, [])
+        files = ", ".join(dict.fromkeys(c.nodeid.split("::")[0].removeprefix("checks/") for c in found))
+        lines.append(f"{item.id:5} {item.ja} — {item.en} [{item.schedule}]: {len(found)} check(s)"
+                     + (f" in {files}" if files else ""))  # fmt: skip
     return "\n".join(lines)
 
 
