@@ -39,11 +39,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return None
     pause, deadline = config.getoption("opscheck_settle_sleep"), config.stash[DEADLINE_KEY]
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    started, attempts, first_failure = time.monotonic(), 0, ""
+    started, attempts, first_failure, log = time.monotonic(), 0, "", []
     while True:
         attempts += 1
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
         failed = next((r for r in reports if r.failed), None)
+        log.append(f"{'failed' if failed else 'passed'} at {time.monotonic() - started:.1f} s")
         if failed is None or time.monotonic() + pause >= deadline:
             break
         first_failure = first_failure or str(failed.longrepr).splitlines()[0]
@@ -51,7 +52,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if attempts > 1:
         took = round(time.monotonic() - started, 1)
         figures = [(MEASURED + "settle_attempts", attempts), (MEASURED + "settle_s", took),
-                   (MEASURED + "settle_first_failure", first_failure)]  # fmt: skip
+                   (MEASURED + "settle_first_failure", first_failure),
+                   (MEASURED + "settle_log", "; ".join(log))]  # fmt: skip
         for report in reports:
             report.user_properties = [*report.user_properties, *figures]
     for report in reports:
