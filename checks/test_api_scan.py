@@ -6,7 +6,7 @@ target marks as protected must refuse anonymous callers. Reproductions (curl) ar
 import pytest
 
 from opscheck.errors import TargetError
-from opscheck.plugin.reports import artifacts_folder, run_dir
+from opscheck.plugin.reports import artifacts_folder
 from opscheck.probes import scan
 
 pytestmark = [pytest.mark.security, pytest.mark.weekly]
@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.security, pytest.mark.weekly]
 @pytest.fixture(scope="module")
 def scanned(target, request) -> scan.ScanResult:
     try:
-        return scan.run(target, artifacts_folder(request.config), run_dir(request.config).name)
+        folder = artifacts_folder(request.config)  # the run folder's, on an xdist worker too
+        return scan.run(target, folder, folder.parent.name)
     except TargetError as exc:
         pytest.fail(str(exc), pytrace=False)
 

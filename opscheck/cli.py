@@ -14,7 +14,7 @@ from opscheck import __version__, draft, explain, serve
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError, ProbeError
 from opscheck.probes.postgres import Database
-from opscheck.record import audit
+from opscheck.record import audit, unfinished
 from opscheck.target.components import COMPONENT_TITLES
 from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 from opscheck.target.loader import LoadedTarget, load_target
@@ -173,6 +173,8 @@ def _audit_verify(reports: Path) -> int:
     checked, findings = audit.verify(reports)
     for finding in findings:
         print(f"TAMPERED {finding}")
+    for facts in unfinished.pending(reports):
+        print(f"UNFINISHED {unfinished.describe(facts)}: killed or crashed; the next run seals it as incomplete")
     print(
         f"{reports / audit.CHAIN}: {checked} record(s); "
         + ("intact" if not findings else f"{len(findings)} problem(s)")

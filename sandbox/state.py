@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -168,9 +169,28 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A free port below the kernel's ephemeral range: a port from that range (`bind(0)`) can be taken by any
+    outgoing connection in the seconds before the service binds it, which broke start-ups under load."""
+    low, _ = _ephemeral_range()
+    for _ in range(200):
+        port = random.randrange(10_000, max(low, 10_001))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # every probe taken: fall back to the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def is_ours(pid: int, marker: str) -> bool:

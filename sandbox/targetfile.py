@@ -157,7 +157,7 @@ requests = 20000  # a day's requests the API is sized for
 [maintenance]
 window = "Sun 02:00"
 duration_hours = 2
-backup_lead_hours = 0.5
+backup_lead_hours = 0.5{_maintenance_record(sandbox)}
 
 [plans]
 dir = "{sandbox.public(sandbox.plans)}"{_plans(shape)}
@@ -309,6 +309,12 @@ def _prediction_source(shape: Shape) -> str:
         return ""
     columns = ", ".join(f"{shape.col('predictions', n)} AS {n}" for n in ("made_at", "target_date", "correct"))
     return f'\nsource = "SELECT {columns} FROM {shape.predictions_table}"'
+
+
+def _maintenance_record(sandbox: Sandbox) -> str:
+    """`opscheck sandbox maintain` records the window it held, so post_maintenance right after judges it; the
+    fleet keeps no record (its window is not rehearsed), so it judges the scheduled one."""
+    return "" if sandbox.is_fleet else f'\nrecord = "{sandbox.root / "maintenance.json"}"\non = "sandbox"'
 
 
 def write_target(sandbox: Sandbox, state: State) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +130,70 @@ def test_a_run_deleted_by_hand_is_still_named_after_a_prune(trail):
     assert audit.prune(trail, 0.5 / 86400, now=datetime.fromisoformat(second_finished)) == [first]
     shutil.rmtree(trail / second)
     assert problems(trail) == [f"line 2: run {second} was deleted"]
+
+
+def test_a_run_killed_midway_is_sealed_as_incomplete_by_the_next(platform, tmp_path, capsys):
+    """SIGKILL leaves the folder marked INCOMPLETE and the chain verifiable; the next run says what happened."""
+    env = {**os.environ, **{k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}}
+    reports = tmp_path / "killed"
+    command = [sys.executable, "-m", "pytest", "checks", f"--target={platform.target_file}", "-m", "daily",
+               f"--reports-dir={reports}", "-q", "-p", "no:randomly"]  # fmt: skip
+    quick = [*command[:-4], "-k", "test_redis_answers", f"--reports-dir={reports}"]
+    subprocess.run(quick, cwd=REPO, env=env, capture_output=True, timeout=120, check=True)  # the chain as it was
+    victim = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(reports.glob("*/INCOMPLETE"))) < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # well into its checks
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    [folder] = [p.parent for p in reports.glob("*/INCOMPLETE")]
+    assert (folder / "INCOMPLETE").exists() and not (folder / "summary.json").exists()
+    assert opscheck_main(["audit", "verify", "--reports-dir", str(reports)]) == 0
+    assert f"UNFINISHED {folder.name}" in capsys.readouterr().out
+
+    nxt = subprocess.run(quick, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert nxt.returncode == 0 and f"an earlier run never finished: {folder.name}" in nxt.stdout, nxt.stdout
+    assert audit.verify(reports) == (3, [])
+    [sealed] = [r for r in audit._records(reports) if r["run_id"] == folder.name]
+    assert sealed["incomplete"] and sealed["exit_status"] is None and "INCOMPLETE" in sealed["files"]
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `folder`: a disk that fills for real."""
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _fill(folder: Path) -> None:
+    with contextlib.suppress(OSError), open(folder / "filler", "wb", buffering=0) as out:
+        while True:
+            out.write(b"\0" * 4096)
+
+
+def test_a_chain_line_is_written_whole_or_not_at_all_on_a_full_disk(tmp_path):
+    with small_disk(tmp_path / "disk", "64k") as disk:
+        audit.append(disk, {"kind": "note", "text": "first"})
+        before = (disk / audit.CHAIN).read_bytes()
+        _fill(disk)
+        with pytest.raises(OSError) as full:
+            audit.append(disk, {"kind": "note", "text": "x" * 20_000})
+        assert full.value.errno == errno.ENOSPC
+        assert (disk / audit.CHAIN).read_bytes() == before, "no half line at the chain's end"
+        assert audit.verify(disk) == (1, [])
+
+
+def test_a_full_reports_disk_refuses_the_run_in_one_line(platform, tmp_path):
+    env = {**os.environ, **{k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}}
+    with small_disk(tmp_path / "disk", "2m") as disk:
+        run = subprocess.run([sys.executable, "-m", "pytest", "checks", f"--target={platform.target_file}", "-m",
+                              "daily", f"--reports-dir={disk}"], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+    said = run.stdout + run.stderr
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR and "Traceback" not in said, said
+    assert f"the reports folder {disk} has" in said and "nothing was checked" in said, said

@@ -148,3 +148,12 @@ def test_fault_fails_exactly_its_checks_on_the_manual_shape(manual_platform, run
     skipped = frozenset(c["nodeid"] for c in broken.summary["checks"] if c["outcome"] == "skipped")
     expected = fault.expected_failures(declared, selection, shape="manual", skipped=skipped)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
+
+
+def test_a_full_redis_reports_its_evictions_too(platform, run_checks):
+    """Full and already shedding keys: both are news; the memory alone hid 2,189 evicted keys."""
+    with faulted(platform, "redis-evicting"):
+        run = run_checks("-m", "daily", "-k", "test_redis_memory_has_headroom")
+    [check] = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
+    assert "maxmemory (" in check["message"] and "has evicted" in check["message"], check["message"]
+    assert check["measured"]["evicted_keys"] > 0

@@ -4,6 +4,8 @@ same checks — never a hang. The bound is asserted as a ratio to a healthy run,
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,7 @@ import pytest
 
 from opscheck.judge.logformats import app_time
 from opscheck.probes.logs import LogFile
-from tests.conftest import run_pytest
+from tests.conftest import REPO, run_pytest
 
 CHECKS = ["-m", "daily", "-k", "test_log_errors_within_limits or test_log_is_present_and_being_written"]
 
@@ -100,3 +102,31 @@ def test_a_log_truncated_while_read_ends_its_read(tmp_path):
     next(lines)
     threading.Thread(target=lambda: os.truncate(path, 0)).start()
     assert sum(1 for _ in lines) < 200_000
+
+
+def test_a_log_it_may_not_read_is_named_as_permission_denied(tmp_path):
+    """Another user's 0600 log, read without root's override (a user namespace drops it): one line that says so."""
+    path = tmp_path / "api.log"
+    _healthy(path)
+    os.chown(path, 12345, 12345)
+    path.chmod(0o600)
+    probe = ("from opscheck.errors import ProbeError\nfrom opscheck.probes.logs import LogFile\n"
+             "from opscheck.judge.logformats import app_time\nfrom datetime import UTC\n"
+             f"try:\n    sum(1 for _ in LogFile('app', {str(path)!r}, app_time(UTC)).lines(since=0))\n"
+             "except ProbeError as exc:\n    print(exc)\n")  # fmt: skip
+    run = subprocess.run(["unshare", "--user", sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert f"{path}" in run.stdout and "Permission denied" in run.stdout, run.stdout
+
+
+def test_a_log_rotated_while_read_ends_its_read(tmp_path):
+    """logrotate's `create` during a read: the file renamed and a new one made; the read ends without an error."""
+    path = tmp_path / "api.log"
+    now = datetime.now(UTC)
+    path.write_bytes(b"".join(_line(now - timedelta(seconds=s), "INFO", "ok" * 40) for s in range(200_000, 0, -1)))
+    lines = LogFile("app", path, app_time(UTC)).lines(since=0)
+    next(lines)
+    os.rename(path, tmp_path / "api.log.1")
+    path.write_bytes(_line(now, "INFO", "after the rotation"))
+    assert 0 < sum(1 for _ in lines) < 200_001

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
 import testinfra
 
+from opscheck.errors import ProbeError
+from opscheck.judge.stamps import recorded_start
 from opscheck.plugin.hosts import Fleet, fleet_of
 from opscheck.plugin.logs import Logs
 from opscheck.plugin.reports import run_dir
@@ -25,6 +27,7 @@ from opscheck.probes.metrics import MetricsSource
 from opscheck.probes.postgres import Database
 from opscheck.record.suite_history import Period, runs
 from opscheck.target.loader import LoadedTarget
+from opscheck.target.operations import Maintenance
 from opscheck.target.thresholds import Thresholds
 
 
@@ -138,8 +141,9 @@ class Window:
 
 
 @pytest.fixture(scope="session")
-def maintenance_window(target: LoadedTarget, request: pytest.FixtureRequest) -> Window:
-    """The window a post_maintenance run judges: --window-start, or the target's most recent scheduled one."""
+def maintenance_window(target: LoadedTarget, fleet: Fleet, request: pytest.FixtureRequest) -> Window:
+    """The window a post_maintenance run judges: --window-start; else the later of the target's most recent
+    scheduled window and the one its window record says was held."""
     spec, zone = target.spec.maintenance, target.spec.zone()
     start = request.config.getoption("opscheck_window_start")
     if start is None:
@@ -149,9 +153,29 @@ def maintenance_window(target: LoadedTarget, request: pytest.FixtureRequest) -> 
         start -= timedelta(days=(start.weekday() - WEEKDAYS.index(day)) % 7)
         if start > now:
             start -= timedelta(days=7)
+        held = _recorded_window(spec, fleet, zone) if spec.record else None
+        start = max(start, held) if held and held <= now else start
     elif start.tzinfo is None:
         start = start.replace(tzinfo=zone)
     return Window(start, start + timedelta(hours=spec.duration_hours))
+
+
+def _recorded_window(spec: Maintenance, fleet: Fleet, zone: tzinfo) -> datetime | None:
+    """The newest start the window record holds; None where no window has written one yet."""
+    assert spec.record is not None
+    where, files = fleet.files_on(spec.on)[0]
+    if files.stat(spec.record) is None:
+        return None
+    try:
+        text = files.read_text(spec.record)
+    except (OSError, ProbeError) as exc:
+        pytest.fail(f"the maintenance window record {spec.record} on {where} cannot be read: "
+                    f"{getattr(exc, 'strerror', None) or exc} ([maintenance] record)", pytrace=False)  # fmt: skip
+    held = recorded_start(text, zone)
+    if held is None:
+        pytest.fail(f"the maintenance window record {spec.record} on {where} holds no ISO 8601 time "
+                    "(write it with `date -Is > FILE` when the window begins)", pytrace=False)  # fmt: skip
+    return held
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,7 +11,9 @@ import html
 import json
 import os
 import secrets
+import shutil
 import socket
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +24,12 @@ from opscheck import __version__
 from opscheck.catalogue import catalogue
 from opscheck.plugin.levels import checklist_ids, declared_level, failed_level
 from opscheck.plugin.target import loaded_target
-from opscheck.record import audit, history
+from opscheck.record import audit, history, unfinished
 from opscheck.record.audit import REPORTS_ENV
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
+SEALED_KEY = pytest.StashKey[list[dict[str, object]]]()  # earlier runs found unfinished and sealed by this one
+MIN_FREE_BYTES = 20 << 20  # a run record (report, junit, summary, artifacts) with room to spare
 LEVEL_COLOURS = {"WARNING": "#b26a00", "ERROR": "#c62828", "CRITICAL": "#6a0000"}
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
@@ -99,9 +103,25 @@ def pytest_configure(config: pytest.Config) -> None:
     target = loaded_target(config)
     if target is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
+    base = reports_base(config)
     started = datetime.now(UTC)
-    run_dir = reports_base(config) / run_id_for(target.spec.name, started)
-    run_dir.mkdir(parents=True)
+    run_dir = base / run_id_for(target.spec.name, started)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(base).free
+        if free < MIN_FREE_BYTES:
+            raise pytest.UsageError(
+                f"the reports folder {base} has {free >> 10} kB free, under the {MIN_FREE_BYTES >> 20} MB a run record "
+                "needs: nothing was checked. Free space there, or point --reports-dir (OPSCHECK_REPORTS_DIR) elsewhere"
+            )
+        run_dir.mkdir()
+        unfinished.mark_started(run_dir, target.spec.name, config.option.markexpr or "", started)
+        config.stash[SEALED_KEY] = unfinished.seal_abandoned(base)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"cannot write the run record in {base}: {exc.strerror or exc}. Nothing was checked; "
+            "fix the folder or point --reports-dir (OPSCHECK_REPORTS_DIR) elsewhere"
+        ) from None
     config.stash[RUN_DIR_KEY] = run_dir
     if not config.getoption("htmlpath", None):
         config.option.htmlpath = str(run_dir / "report.html")
@@ -129,6 +149,8 @@ class RunRecord:
         self.run_dir = run_dir
         self.started = started
         self.results: dict[str, dict[str, object]] = {}
+        self.session: pytest.Session | None = None
+        self.problems: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         entry = self.results.setdefault(
@@ -180,19 +202,43 @@ class RunRecord:
             "failed_by_level": failed_by_level,
             "checks": checks,
         }
+        self.session = session
         tmp = self.run_dir / "summary.json.tmp"
-        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.run_dir / "summary.json")
+        try:
+            tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self.run_dir / "summary.json")
+            unfinished.mark_finished(self.run_dir)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            self._lost(f"could not write summary.json: {exc.strerror or exc}")
+
+    def _lost(self, what: str) -> None:
+        """The record could not be written: one line, and the run fails whatever its checks said, since the
+        audit trail no longer shows it (the folder stays marked INCOMPLETE for the next run to seal)."""
+        self.problems.append(f"opscheck: the run record in {self.run_dir} is incomplete: {what}. The run fails; "
+                             "free space and run again")  # fmt: skip
+        if self.session is not None and self.session.exitstatus == pytest.ExitCode.OK:
+            self.session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
+        for facts in self.config.stash.get(SEALED_KEY, []):
+            terminalreporter.write_line(f"opscheck: an earlier run never finished: {unfinished.describe(facts)}; "
+                                        "sealed into the audit chain as incomplete", yellow=True)  # fmt: skip
+        for problem in self.problems:
+            terminalreporter.write_line(problem, red=True, bold=True)
         terminalreporter.write_line(f"Run record: {self.run_dir}/ (report.html, junit.xml, summary.json)")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Seal the run into the audit chain once every file is written (reports write at session finish)."""
         summary = self.run_dir / "summary.json"
-        if summary.exists():
+        if not summary.exists():
+            return
+        try:
             audit.record_run(self.run_dir.parent, self.run_dir, json.loads(summary.read_text(encoding="utf-8")))
             history.write_index(self.run_dir.parent)
+        except OSError as exc:
+            self._lost(f"could not seal it into {audit.CHAIN}: {exc.strerror or exc}")
+            sys.stderr.write(self.problems[-1] + "\n")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -37,8 +37,12 @@ def _line_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def append(reports: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    """Append one record to the chain, linked to the last line, under an exclusive lock."""
+def append(reports: Path, entry: dict[str, Any], unless_recorded: str | None = None) -> dict[str, Any] | None:
+    """Append one record to the chain, linked to the last line, under an exclusive lock; with `unless_recorded`,
+    nothing when that run is already in the chain (two runs sealing the same abandoned folder).
+
+    A line is written whole or not at all: on a full disk the file is cut back to where it was, so the chain
+    never ends in half a line, and the OSError says why."""
     reports.mkdir(parents=True, exist_ok=True)
     with open(reports / "audit.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -46,17 +50,29 @@ def append(reports: Path, entry: dict[str, Any]) -> dict[str, Any]:
         chain = reports / CHAIN
         if chain.exists():
             lines = chain.read_text(encoding="utf-8").splitlines()
+            if unless_recorded and any(json.loads(line).get("run_id") == unless_recorded for line in lines):
+                return None
             if lines:
                 previous = json.loads(lines[-1])["hash"]
         record = {**entry, "previous": previous}
         record["hash"] = _line_hash(record)
-        fd = os.open(chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append_whole(chain, (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode())
     return record
+
+
+def _append_whole(chain: Path, line: bytes) -> None:
+    fd = os.open(chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        os.ftruncate(fd, size)
+        raise
+    finally:
+        os.close(fd)
 
 
 def record_run(reports: Path, run_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +129,9 @@ def stale_attestation(reports: Path, item: str, title: str, limit_days: float) -
     )
 
 
-def waive(reports: Path, item: str, until: date, why: str, by: str, at: datetime | None = None) -> dict[str, Any]:
+def waive(
+    reports: Path, item: str, until: date, why: str, by: str, at: datetime | None = None
+) -> dict[str, Any] | None:
     """Record a waiver (InSpec's): a known failure of `item` does not fail runs until `until` (inclusive), with
     who accepted it and why, in the chain, so it can be added to but never quietly widened or back-dated."""
     moment = (at or datetime.now(UTC)).astimezone(UTC)
@@ -140,6 +158,10 @@ def prune(reports: Path, keep_days: float, now: datetime | None = None) -> list[
         append(reports, {"kind": "prune", "runs": old, "keep_days": keep_days,
                          "at": (now or datetime.now(UTC)).isoformat()})  # fmt: skip
     return old
+
+
+def recorded_runs(reports: Path) -> set[str]:
+    return {r["run_id"] for r in _records(reports) if r.get("kind") == "run"}
 
 
 def _records(reports: Path) -> list[dict[str, Any]]:

@@ -18,6 +18,10 @@ class Maintenance(Section):
     duration_hours: Annotated[float, Field(gt=0, le=48)] = 2.0
     # MW1: a full (daily or weekly) backup must have finished at most this long before the window, or in it.
     backup_lead_hours: Annotated[float, Field(gt=0, le=48)] = 3.0
+    # Where the window's first step records when it began (`date -Is > FILE`, or JSON with "window_start"): a
+    # window held off the schedule (an emergency, a rehearsal) is then the one post_maintenance judges.
+    record: str | None = None
+    on: str = "api"  # the host (by name or role) that keeps the record
 
 
 class Plans(Section):

@@ -55,6 +55,9 @@ class DatabaseHealth(Section):
     dead_tuple_min_rows: Annotated[int, Field(ge=0)] = 1000  # P4: smaller tables are not judged
     slow_statement_ms: Annotated[float, Field(gt=0)] = 500.0  # W4: mean time of a statement in pg_stat_statements
     slow_statement_min_calls: Annotated[int, Field(ge=1)] = 5
+    # W4: a mean this many times the limit is slow over fewer calls (a nightly report that takes 3 s twice)
+    slow_statement_far_factor: Annotated[float, Field(ge=1)] = 4.0
+    slow_statement_far_min_calls: Annotated[int, Field(ge=1)] = 2
     idle_in_transaction_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a session idle inside a transaction
     long_query_s: Annotated[float, Field(gt=0)] = 300.0  # W4: a statement running longer than this
     # W4: how far each database's oldest unfrozen transaction ID is toward the 2^31 wraparound shutdown

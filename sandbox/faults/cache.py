@@ -27,6 +27,30 @@ def _unsqueeze_redis(sandbox: Sandbox, state: State) -> None:
         client.config_resetstat()  # what an operator does once the evictions are dealt with
 
 
+FILLER = 3000  # keys of 1 kB with a short TTL: what the eviction policy sheds first
+
+
+def _evict_filler(sandbox: Sandbox, state: State) -> None:
+    """Redis full and already shedding keys: maxmemory squeezed, then filler written past it. volatile-ttl makes
+    the filler (shortest TTL, nearly every sampled key) what goes, so the platform's own keys stay."""
+    client = _redis(sandbox, state)
+    client.config_set("maxmemory-policy", "volatile-ttl")
+    client.config_set("maxmemory", int(int(client.info("memory")["used_memory"]) + (1 << 20)))
+    pipe = client.pipeline(transaction=False)
+    for n in range(FILLER):
+        pipe.set(f"filler:{n}", b"x" * 1024, ex=120)
+    pipe.execute()
+
+
+def _drop_filler(sandbox: Sandbox, state: State) -> None:
+    if is_ours(state.pids["redis"], str(sandbox.root)):
+        client = _redis(sandbox, state)
+        client.config_set("maxmemory-policy", "volatile-lru")
+        for key in client.scan_iter("filler:*", count=1000):
+            client.delete(key)
+    _unsqueeze_redis(sandbox, state)
+
+
 def _leak_key(sandbox: Sandbox, state: State) -> None:
     _redis(sandbox, state).set("prediction:LEAKED", "{}")
 
@@ -46,6 +70,9 @@ FAULTS: list[Fault] = [
     Fault("redis-memory-full", "Redis's maxmemory squeezed to 5 % above its use", ("D1", "D6"),
           {f"{CACHE}::test_redis_memory_has_headroom_and_nothing_was_evicted": WARNING},
           _fill_redis, _unsqueeze_redis),
+    Fault("redis-evicting", "Redis full and shedding keys: maxmemory squeezed, then written past", ("D1", "D6"),
+          {f"{CACHE}::test_redis_memory_has_headroom_and_nothing_was_evicted": WARNING},
+          _evict_filler, _drop_filler),
     Fault("cache-key-without-ttl", "a prediction cached with no TTL", ("P5",),
           {f"{CACHE}::test_cache_keys_expire_within_their_policy": WARNING}, _leak_key, _drop_leaked_key),
     Fault("cache-not-filled", "the API cannot write its cache; the prediction keys are gone", ("R2",),

@@ -198,12 +198,15 @@ def _bloat(on: bool) -> Callable[[Sandbox, State], None]:
     return change
 
 
-def _run_slow_statement(sandbox: Sandbox, state: State) -> None:
-    password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
-    with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
-                         password=password, autocommit=True) as conn:  # fmt: skip
-        for _ in range(6):
-            conn.execute("SELECT pg_sleep(0.6)")
+def _slow_statement(seconds: float, times: int) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
+        with psycopg.connect(host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku",
+                             user="miraikakaku", password=password, autocommit=True) as conn:  # fmt: skip
+            for _ in range(times):
+                conn.execute(f"SELECT pg_sleep({seconds})")
+
+    return run
 
 
 def _reset_statement_stats(sandbox: Sandbox, state: State) -> None:
@@ -259,6 +262,19 @@ def _read_prices(state: State, repeat: int) -> None:
         for _ in range(repeat):
             conn.execute("SELECT count(*) FROM stock_prices")
         conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def _as_superuser(*statements: str) -> Callable[[Sandbox, State], None]:
+    def run(sandbox: Sandbox, state: State) -> None:
+        with _superuser(state) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    return run
+
+
+PRIVILEGES = "checks/test_privileges.py"
+MONITOR_WRITES = ("INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public", "CREATE ON SCHEMA public")
 
 
 FAULTS: list[Fault] = [
@@ -346,7 +362,10 @@ FAULTS: list[Fault] = [
                    *PURGE_JOB_VACUUM), _restore_tables,
           also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": ERROR}}),
     Fault("slow-statement", "the application ran a 600 ms statement six times", ("W4",),
-          {}, _run_slow_statement, _reset_statement_stats,
+          {}, _slow_statement(0.6, 6), _reset_statement_stats,
+          also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
+    Fault("slow-statement-twice", "the application ran a 2.1 s statement twice (over 4× the limit)", ("W4",),
+          {}, _slow_statement(2.1, 2), _reset_statement_stats,
           also={"weekly": {f"{DB_HEALTH}::test_no_statement_is_slow_on_average": WARNING}}),
     Fault("pg-idle-in-transaction", "a session left idle inside its transaction", ("W4",),
           {}, _hold("pg-idle-in-transaction", 1, in_transaction=True), _stop_fault_process,
@@ -357,4 +376,16 @@ FAULTS: list[Fault] = [
     Fault("cache-starved", "shared_buffers cut to 128 kB: reads go to disk", ("W4",),
           {}, _starve_cache, _feed_cache,
           also={"weekly": {f"{DB_HEALTH}::test_cache_hit_ratio_is_high": WARNING}}),
+    Fault("monitor-role-writes", "the monitoring role granted INSERT, UPDATE, DELETE on every table and CREATE",
+          ("O1",), {}, _as_superuser(*(f"GRANT {what} TO opscheck_monitor" for what in MONITOR_WRITES)),
+          _as_superuser(*(f"REVOKE {what} FROM opscheck_monitor" for what in MONITOR_WRITES)),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("monitor-in-owner-role", "the monitoring role made a member of miraikakaku, the tables' owner",
+          ("O1",), {}, _as_superuser("GRANT miraikakaku TO opscheck_monitor"),
+          _as_superuser("REVOKE miraikakaku FROM opscheck_monitor"),
+          also={"security": {f"{PRIVILEGES}::test_monitoring_role_only_reads": WARNING}}),
+    Fault("drill-role-createrole", "the drill's role given CREATEROLE", ("O1",),
+          {}, _as_superuser("ALTER ROLE opscheck_drill CREATEROLE"),
+          _as_superuser("ALTER ROLE opscheck_drill NOCREATEROLE"),
+          also={"security": {f"{PRIVILEGES}::test_drill_role_holds_only_createdb": WARNING}}),
 ]  # fmt: skip
