@@ -6,10 +6,11 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from opscheck import draft
+from opscheck import __version__, draft, explain, serve
 from opscheck.catalogue import catalogue
 from opscheck.errors import OpscheckError, ProbeError
 from opscheck.probes.postgres import Database
@@ -17,8 +18,12 @@ from opscheck.record import audit, unfinished
 from opscheck.target.components import COMPONENT_TITLES
 from opscheck.target.data import BATCH_COLUMNS, PREDICTION_COLUMNS
 from opscheck.target.loader import LoadedTarget, load_target
+from opscheck.target.selection import available_targets, choose_target
 
 COMMAND_GROUP = "opscheck.commands"
+REPO = Path(__file__).resolve().parent.parent
+TARGETS_DIR = REPO / "targets"  # as pytest's --target
+CHECKS_DIR = REPO / "checks"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,10 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in plugged:
         return plugged[argv[0]].load()(argv[1:])
     parser = argparse.ArgumentParser(prog="opscheck", description="The Miraikakaku operations manual as checks.")
+    parser.add_argument("--version", action="version", version=f"opscheck {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     targets = commands.add_parser("targets", help="target files").add_subparsers(dest="action", required=True)
-    check = targets.add_parser("check", help="validate a target file without running any check")
-    check.add_argument("file", type=Path)
+    targets.add_parser("list", help="the names --target accepts: files under targets/ and providers such as sandbox")
+    check = targets.add_parser("check", help="validate a target without running any check")
+    check.add_argument("file", metavar="NAME|PATH", help="what --target accepts: a name under targets/, a provider "
+                       "such as sandbox, or a path")  # fmt: skip
     check.add_argument(
         "--connect",
         action="store_true",
@@ -70,12 +78,34 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
         if action == "prune":
             sub.add_argument("--keep-days", type=float, required=True, help="keep runs finished this recently")
+    commands.add_parser("items", help="every manual item: ID, both wordings, when, how many checks")
+    explaining = commands.add_parser("explain", help="one item in the manual's words: its checks, levels, "
+                                     "settings, the faults that prove it, the remedy")  # fmt: skip
+    explaining.add_argument("item", help="the checklist ID, e.g. D5")
     vouch = commands.add_parser("attest", help="record that you vouch for a manual item (M4: DR plan reviewed, …)")
     vouch.add_argument("item", help="the checklist ID, e.g. M4")
     vouch.add_argument("--by", required=True, help="who attests (a name the auditor can ask)")
     vouch.add_argument("--note", default="", help="what was done, and where to read more")
     vouch.add_argument("--evidence", type=Path, action="append", default=[], help="a file kept with it (repeatable)")
     vouch.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    accept = commands.add_parser("waive", help="accept a known failure of an item until a date (InSpec's waiver): "
+                                 "it shows as WAIVED and does not fail runs; kept in the audit chain")  # fmt: skip
+    accept.add_argument("item", help="the checklist ID, e.g. D8")
+    accept.add_argument("--until", required=True, type=date.fromisoformat, help="the last day it applies (YYYY-MM-DD)")
+    accept.add_argument("--why", required=True, help="the reason, and what is being done about it")
+    accept.add_argument("--by", required=True, help="who accepts the risk (a name the auditor can ask)")
+    accept.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    timer = commands.add_parser("serve", help="run a schedule on a timer; answer /healthz, /metrics and the "
+                                "reports folder over HTTP (loopback by default)")  # fmt: skip
+    timer.add_argument("--target", required=True, help="what pytest's --target accepts")
+    timer.add_argument("--schedule", required=True, help="the -m selection, e.g. daily or intraday")
+    timer.add_argument("--every", default="10m", help="how often: 30s, 10m, 2h (default 10m); never two runs at once")
+    timer.add_argument("--item", help="only these manual items, as pytest --item")
+    timer.add_argument("--fail-on", help="as pytest --fail-on: /healthz is 503 when the run fails at it")
+    timer.add_argument("--host", default="127.0.0.1", help="the address to listen on (default loopback only)")
+    timer.add_argument("--port", type=int, default=9469, help="default 9469")
+    timer.add_argument("--run-timeout", type=float, default=1800, help="stop a run after this many seconds")
+    timer.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, REPO / "reports")))
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)
@@ -86,22 +116,50 @@ def main(argv: list[str] | None = None) -> int:
             return _audit_verify(args.reports_dir) if args.action == "verify" else _audit_list(args.reports_dir)
         if args.command == "attest":
             return _attest(args)
+        if args.command == "waive":
+            return _waive(args)
+        if args.command == "serve":
+            extra = [f"--item={args.item}"] * bool(args.item) + [f"--fail-on={args.fail_on}"] * bool(args.fail_on)
+            return serve.serve(args.target, args.schedule, args.every, args.host, args.port, args.reports_dir, extra,
+                               args.run_timeout, REPO)  # fmt: skip
+        if args.command == "items":
+            print(explain.items_text(CHECKS_DIR))
+            return 0
+        if args.command == "explain":
+            print(explain.explain_text(args.item.upper(), CHECKS_DIR))
+            return 0
         if args.action == "draft":
             return _targets_draft(args)
+        if args.action == "list":
+            return _targets_list()
         return _targets_check(args.file, args.connect)
     except OpscheckError as exc:
         print(f"opscheck: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `opscheck items | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _attest(args: argparse.Namespace) -> int:
     if args.item not in catalogue():
-        raise OpscheckError(f"{args.item} is not a checklist item (see opscheck/catalogue.toml)")
+        raise OpscheckError(f"{args.item} is not a checklist item; `opscheck items` lists them")
     missing = [str(p) for p in args.evidence if not p.is_file()]
     if missing:
         raise OpscheckError(f"no such evidence file: {', '.join(missing)}")
     record = audit.attest(args.reports_dir, args.item, args.by, args.note, args.evidence)
     print(f"{args.item} attested by {args.by} at {record['at'][:19]}; kept in {args.reports_dir / audit.CHAIN}")
+    return 0
+
+
+def _waive(args: argparse.Namespace) -> int:
+    item = args.item.upper()
+    if item not in catalogue():
+        raise OpscheckError(f"{args.item} is not a checklist item; `opscheck items` lists them")
+    if args.until < datetime.now(UTC).date():
+        raise OpscheckError(f"--until {args.until} is in the past: a waiver must end on a day still to come")
+    audit.waive(args.reports_dir, item, args.until, args.why, args.by)
+    print(f"{item} waived until {args.until} by {args.by}: {args.why}; kept in {args.reports_dir / audit.CHAIN}")
     return 0
 
 
@@ -134,6 +192,9 @@ def _audit_list(reports: Path) -> int:
         kind = record.get("kind")
         if kind == "attestation":
             print(f"{record['at'][:19]}  attestation  {record['item']} by {record['by']}: {record.get('note', '')}")
+        elif kind == "waiver":
+            print(f"{record['at'][:19]}  waiver       {record['item']} until {record['until']} by {record['by']}: "
+                  f"{record['why']}")  # fmt: skip
         elif kind == "prune":
             runs, days = len(record["runs"]), record["keep_days"]
             print(f"{record['at'][:19]}  pruned       {runs} run(s) older than {days:g} days")
@@ -145,16 +206,30 @@ def _audit_list(reports: Path) -> int:
     return 0
 
 
-def _targets_check(path: Path, connect: bool = False) -> int:
-    target = load_target(path)
-    spec = target.spec
-    present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
-    absent = [title for name, title in COMPONENT_TITLES.items() if not spec.component(name)]
-    print(f"{path}: valid target {spec.name!r}")
-    print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
-    print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
-          f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
-    return _check_sources(target) if connect else 0
+def _targets_list() -> int:
+    for name in available_targets(TARGETS_DIR):
+        file = TARGETS_DIR / f"{name}.toml"
+        print(f"{name:16} {file if file.is_file() else '(provider)'}")
+    return 0
+
+
+def _targets_check(choice: str, connect: bool = False) -> int:
+    """The same resolution as `--target`: a provider is started for the check if need be, and stopped after."""
+    provided = choose_target(choice, TARGETS_DIR)
+    os.environ.update(provided.environ)
+    try:
+        target = load_target(provided.path)
+        spec = target.spec
+        present = [title for name, title in COMPONENT_TITLES.items() if spec.component(name)]
+        absent = [title for name, title in COMPONENT_TITLES.items() if not spec.component(name)]
+        print(f"{provided.path}: valid target {spec.name!r}")
+        print(f"  components: {', '.join(present) or 'none'}" + (f" (absent: {', '.join(absent)})" if absent else ""))
+        print(f"  PostgreSQL: {'yes' if spec.postgres else 'no'}; Redis: {'yes' if spec.redis else 'no'};"
+              f" hosts: {', '.join(h.name for h in spec.hosts) or 'none'}")  # fmt: skip
+        return _check_sources(target) if connect else 0
+    finally:
+        if provided.stop is not None:
+            provided.stop()
 
 
 def _targets_draft(args: argparse.Namespace) -> int:

@@ -3,9 +3,13 @@
 pytest_plugins = [
     "opscheck.plugin.target",
     "opscheck.plugin.levels",
+    "opscheck.plugin.items",
     "opscheck.plugin.reports",
+    "opscheck.plugin.waivers",
+    "opscheck.plugin.settle",
     "opscheck.plugin.evidence",
     "opscheck.plugin.notify",
+    "opscheck.plugin.output",
     "opscheck.plugin.load",
     "opscheck.plugin.parameters",
     "opscheck.plugin.fixtures",

@@ -153,7 +153,12 @@ class Verdict:
         if target is None:
             return
         write = terminalreporter.write_line
-        ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped"))
+        if self.config.option.collectonly:  # listed, not run: no verdict, and pytest's own exit status
+            terminalreporter.write_line(
+                f"opscheck: {target.spec.name}: collected only, nothing run (exit {exitstatus})"
+            )
+            return
+        ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "error", "skipped", "waived"))
         if not ran:
             selection = self.config.option.markexpr or "all checks"
             terminalreporter.write_sep("=", f"opscheck: {target.spec.name}: NOTHING WAS CHECKED", red=True, bold=True)

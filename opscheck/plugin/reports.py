@@ -36,6 +36,8 @@ MIN_FREE_BYTES = 20 << 20  # a run record (report, junit, summary, artifacts) wi
 LEVEL_ORDER = ["", "WARNING", "ERROR", "CRITICAL"]
 MEASURED = "measured:"  # user_properties key prefix of a figure a check measured
 BLOCKED_BY = "blocked_by"  # user_properties key: the root cause (its id) whose part being down failed the check
+WAIVED_PROP = "waived"  # set by opscheck.plugin.waivers on a failure a waiver covers: its waiver, in words
+WAIVERS_NOTE_KEY = pytest.StashKey[list[str]]()  # the waivers in force and expired, in words, for summary.json
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
     target = loaded_target(config)
     if target is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
-    base = Path(config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports")
+    base = reports_base(config)
     started = datetime.now(UTC)
     run_dir = base / run_id_for(target.spec.name, started)
     try:
@@ -156,6 +158,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(FailureNotes(), "opscheck-failure-notes")
 
 
+def reports_base(config: pytest.Config) -> Path:
+    """Where run folders and the audit chain are: --reports-dir, else $OPSCHECK_REPORTS_DIR, else reports/."""
+    return Path(config.getoption("opscheck_reports_dir") or os.environ.get(REPORTS_ENV) or config.rootpath / "reports")
+
+
 def run_dir(config: pytest.Config) -> Path | None:
     return config.stash.get(RUN_DIR_KEY, None)
 
@@ -181,7 +188,11 @@ class RunRecord:
         entry["checklist"] = checklist_ids(report)
         if measured_figures(report):
             entry["measured"] = measured_figures(report)
-        if report.failed:
+        waived = dict(getattr(report, "user_properties", ())).get(WAIVED_PROP)
+        if waived:  # a known failure, accepted: kept with its level and message, not counted as failed
+            entry.update(outcome="waived", waiver=waived, failed_level=str(failed_level(report) or ""))
+            entry["message"] = str(report.longrepr)[:2000]
+        elif report.failed:
             entry["outcome"] = "failed" if report.when == "call" else "error"
             entry["failed_level"] = str(failed_level(report) or "")
             entry["message"] = str(report.longrepr)[:2000]
@@ -207,6 +218,8 @@ class RunRecord:
             "target": target.spec.name if target else None,
             "target_file": str(target.path) if target else None,
             "selection": self.config.option.markexpr or "",
+            "items": self.config.getoption("opscheck_items", None) or "",
+            "waivers": self.config.stash.get(WAIVERS_NOTE_KEY, []),
             "fail_on": self.config.getoption("opscheck_fail_on"),
             "started": self.started.isoformat(),
             "finished": datetime.now(UTC).isoformat(),

@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,21 @@ def stale_attestation(reports: Path, item: str, title: str, limit_days: float) -
         f"{item} ({title}) was last attested {age_days:.0f} days ago by {latest['by']} (at most {limit_days:g} "
         f"days): {latest.get('note') or 'no note'}. Do it again, then: {how}"
     )
+
+
+def waive(
+    reports: Path, item: str, until: date, why: str, by: str, at: datetime | None = None
+) -> dict[str, Any] | None:
+    """Record a waiver (InSpec's): a known failure of `item` does not fail runs until `until` (inclusive), with
+    who accepted it and why, in the chain, so it can be added to but never quietly widened or back-dated."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    entry = {"kind": "waiver", "item": item, "until": until.isoformat(), "why": why, "by": by, "at": moment.isoformat()}
+    return append(reports, entry)
+
+
+def waivers(reports: Path) -> dict[str, dict[str, Any]]:
+    """The newest waiver of each item (a later one replaces an earlier one), whether in force or expired."""
+    return {r["item"]: r for r in _records(reports) if r.get("kind") == "waiver"}
 
 
 def prune(reports: Path, keep_days: float, now: datetime | None = None) -> list[str]:

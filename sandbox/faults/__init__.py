@@ -129,3 +129,9 @@ def _restart_what_is_down(sandbox: Sandbox, state: State) -> None:
         if not is_ours(state.pids[name], marker):
             state.pids[name] = lifecycle.start_service(sandbox, name)
     sandbox.write_state(state)
+
+
+def proofs() -> list[dict[str, object]]:
+    """The catalogue as `opscheck explain` shows it (entry point `opscheck.faults`: opscheck never imports the
+    sandbox): each fault's name, what it breaks, the items that catch it, and its one line."""
+    return [{"name": f.name, "breaks": f.breaks, "items": list(f.items), "line": f.line()} for f in CATALOGUE.values()]
