@@ -19,7 +19,7 @@ import pytest
 from _pytest.config import create_terminal_writer
 
 from opscheck.plugin.reports import run_dir
-from opscheck.record import formats, notify
+from opscheck.record import formats
 
 FORMATS = ("json", "junit", "tap", "nagios")
 QUIET_KEY = pytest.StashKey[io.StringIO]()
@@ -60,7 +60,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     fmt = config.getoption("opscheck_format")
     if config.getoption("opscheck_quiet_ok"):
         if summary is not None and summary["exit_status"] != 0 and summary["failed_by_level"]:
-            _emit(sys.stdout, notify.message(summary, folder)["text"] + "\n")  # type: ignore[arg-type]
+            _emit(sys.stdout, formats.cron(summary, folder))  # type: ignore[arg-type]
         elif summary is None or summary["exit_status"] != 0:  # nothing checked, or no run: pytest's own words
             _emit(sys.stdout, config.stash.get(QUIET_KEY, io.StringIO()).getvalue())
     elif fmt and summary is not None:

@@ -6,6 +6,7 @@ can never disagree.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -62,6 +63,18 @@ def nagios(summary: dict[str, Any]) -> str:
     lines += [f"[{(c.get('failed_level') or '?').upper()}] {' '.join(c.get('checklist') or [])} {c['nodeid']}: "
               f"{_one_line(c.get('message', ''))}" for c in failed]  # fmt: skip
     return "\n".join(lines)
+
+
+def cron(summary: dict[str, Any], run_dir: Path) -> str:
+    """What a quiet cron run says when it fails: counts by level, the failed checks worst first, the report."""
+    counts = ", ".join(f"{n} {level.upper()}" for level, n in summary["failed_by_level"].items())
+    failed = [c for c in summary["checks"] if c["outcome"] in ("failed", "error")]
+    order = ("warning", "error", "critical")
+    failed.sort(key=lambda c: order.index(c.get("failed_level") or "warning"), reverse=True)
+    lines = [f"• [{(c.get('failed_level') or '?').upper()}] {' '.join(c['checklist'])} {c['nodeid']}" for c in failed]
+    more = [f"… and {len(lines) - 10} more"] if len(lines) > 10 else []
+    head = f"opscheck: {summary['target']} — {summary['selection'] or 'all checks'}: {counts}"
+    return "\n".join([head, *lines[:10], *more, f"Report: {run_dir / 'report.html'}"]) + "\n"
 
 
 def _one_line(text: str) -> str:
