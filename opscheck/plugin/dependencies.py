@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -23,6 +24,7 @@ from opscheck.target.topology import PARTS
 
 BLOCKED_BY = "blocked_by"
 DOWN_KEY = pytest.StashKey[dict[str, str]]()
+PENDING_KEY = pytest.StashKey["Future[dict[str, str]]"]()
 WORKER_INPUT = "opscheck_preflight"
 FIXTURE_PARTS = {"db": "postgres", "cache": "redis"}
 TITLES = {**COMPONENT_TITLES, "postgres": "PostgreSQL", "redis": "Redis"}
@@ -55,14 +57,18 @@ def declared_parts(spec: Target) -> dict[str, Part]:
         if component is not None:
             parts[name] = Part("http", address_of(component.base_url, 80), component.health_urls()[0])
     if spec.postgres is not None:
-        parts["postgres"] = Part("postgres", f"{spec.postgres.host}:{spec.postgres.port}", "")
+        pg = spec.postgres
+        parts["postgres"] = Part(
+            "postgres", f"{pg.host}:{pg.port}", f"postgresql://{pg.user}@{pg.host}:{pg.port}/{pg.dbname}"
+        )
     if spec.redis is not None:
         parts["redis"] = Part("redis", address_of(spec.redis.url, 6379), spec.redis.url)
     return parts
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Reach every part once, before xdist starts its workers (its own sessionstart runs last) or any check."""
+    """Start reaching every part once, before any check: it runs while pytest collects, and is waited for by the
+    first that needs it (xdist's controller, whose own sessionstart runs last, before starting its workers)."""
     config = session.config
     target = loaded_target(config)
     if target is None:
@@ -72,21 +78,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[DOWN_KEY] = json.loads(worker_input.get(WORKER_INPUT, "{}"))
         return
     spec = target.spec
-    if not spec.topology.preflight:
+    if not spec.topology.preflight or config.option.collectonly:
         config.stash[DOWN_KEY] = {}
         return
-    config.stash[DOWN_KEY] = reach(list(declared_parts(spec).values()), spec.http.timeout_s, spec.http.ca_bundle)
+    parts = list(declared_parts(spec).values())
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opscheck-preflight")
+    config.stash[PENDING_KEY] = pool.submit(reach, parts, spec.http.timeout_s, spec.http.ca_bundle)
+    pool.shutdown(wait=False)
+
+
+def _down(config: pytest.Config) -> dict[str, str]:
+    """address → cause, once the preflight is done (waiting for it, bounded by its own timeout)."""
+    pending = config.stash.get(PENDING_KEY, None)
+    if pending is not None:
+        config.stash[DOWN_KEY] = pending.result()
+        del config.stash[PENDING_KEY]
+    return config.stash.get(DOWN_KEY, {})
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # xdist: the workers judge by the controller's one preflight
-    node.workerinput[WORKER_INPUT] = json.dumps(node.config.stash.get(DOWN_KEY, {}))
+    node.workerinput[WORKER_INPUT] = json.dumps(_down(node.config))
 
 
 def down_parts(config: pytest.Config) -> dict[str, Down]:
     """part → Down, for every declared part whose address did not answer; parts sharing a process share it."""
     target = loaded_target(config)
-    down = config.stash.get(DOWN_KEY, {})
+    down = _down(config)
     if target is None or not down:
         return {}
     parts = declared_parts(target.spec)

@@ -1,7 +1,7 @@
 """The preflight: every part of the platform reached once, concurrently, the whole bounded by one timeout.
 
 Each part is asked the least that proves it answers in its own protocol — an HTTP answer of any status, a
-PostgreSQL ping (libpq's PQping, pg_isready's: no login, nothing logged), a Redis reply to PING (NOAUTH counts)
+PostgreSQL login begun without a password (the server asking for one is its answer), a Redis reply to PING
 — so a silent listener that accepts TCP and never answers is down, as it is for every check that needs it.
 """
 
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from psycopg import pq
-from psycopg.conninfo import make_conninfo
+import psycopg
 
 from opscheck.errors import ProbeError
 from opscheck.probes.http import HttpProbe
@@ -38,7 +37,7 @@ def reach(parts: list[Part], timeout_s: float, ca_bundle: Path | None = None) ->
         return {}
     pool = ThreadPoolExecutor(max_workers=len(unique), thread_name_prefix="opscheck-preflight")
     futures = {pool.submit(_reach_one, part, timeout_s, ca_bundle): address for address, part in unique.items()}
-    wait(futures, timeout=timeout_s + 1.0)  # each is bounded by its own timeout; this bounds them all
+    wait(futures, timeout=timeout_s + 0.5)  # each is bounded by its own timeout; this bounds them all
     pool.shutdown(wait=False, cancel_futures=True)
     down = {}
     for future, address in futures.items():
@@ -58,9 +57,9 @@ def _reach_one(part: Part, timeout_s: float, ca_bundle: Path | None) -> str | No
             finally:
                 probe.close()
             return None
-        host, port = part.address.rsplit(":", 1)
         if part.kind == "postgres":
-            return _ping_postgres(host, int(port), timeout_s)
+            return _ping_postgres(part.url, timeout_s)
+        host, port = part.address.rsplit(":", 1)
         return _ping_redis(host, int(port), timeout_s, tls=part.url.startswith("rediss://"))
     except ProbeError as exc:
         return exc.cause
@@ -68,17 +67,25 @@ def _reach_one(part: Part, timeout_s: float, ca_bundle: Path | None) -> str | No
         return _os_cause(exc, timeout_s)
 
 
-def _ping_postgres(host: str, port: int, timeout_s: float) -> str | None:
-    with socket.create_connection((host, port), timeout=timeout_s):
-        pass  # refused or unroutable is said plainly; PQping alone only says "no response"
-    # libpq's connect_timeout is whole seconds with a floor of 2.
-    conninfo = make_conninfo(host=host, port=port, connect_timeout=max(2, math.ceil(timeout_s)), dbname="postgres")
-    status = pq.PGconn.ping(conninfo.encode())
-    if status == pq.Ping.OK:
-        return None
-    if status == pq.Ping.REJECT:
-        return "the server is up but rejects connections (starting, stopping or in recovery)"
-    return f"no PostgreSQL answer within {timeout_s:g} s"
+def _ping_postgres(url: str, timeout_s: float) -> str | None:
+    """Start a login without a password, as psql does before it prompts: the server asking for one proves it
+    answers; a server that trusts the role lets the session open, and it is closed at once."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout_s):
+        pass  # refused or unroutable is said plainly
+    try:
+        psycopg.connect(
+            host=parts.hostname, port=parts.port, user=parts.username, dbname=parts.path.lstrip("/"),
+            connect_timeout=max(2, math.ceil(timeout_s)),  # libpq: whole seconds, with a floor of 2
+        ).close()  # fmt: skip
+    except psycopg.errors.ConnectionTimeout:
+        return f"no PostgreSQL answer within {timeout_s:g} s"
+    except psycopg.OperationalError as exc:
+        if exc.sqlstate == "57P03":
+            return "the server is up but rejects connections (starting, stopping or in recovery)"
+        if exc.sqlstate is None and "fe_sendauth" not in str(exc):
+            return " ".join(str(exc).split())
+    return None
 
 
 def _ping_redis(host: str, port: int, timeout_s: float, tls: bool) -> str | None:
