@@ -65,6 +65,8 @@ class Fault:
 
     def blocked(self, expected: dict[str, str]) -> set[str]:
         """Of the checks this fault fails (`expected`), those its root causes must block."""
+        if not self.roots:
+            return set()
         independent = [re.sub(r"([\[\]])", r"[\1]", p) for p in self.independent]
         return {n for n in expected if not any(fnmatch.fnmatchcase(n, p) for p in independent)}
 
