@@ -14,7 +14,6 @@ import pytest
 
 from opscheck.catalogue import catalogue
 from opscheck.errors import ProbeError
-from opscheck.judge.causes import blocked_level
 from opscheck.judge.levels import CheckFailure, Level
 from opscheck.plugin.dependencies import blocked_by, root_causes
 from opscheck.plugin.target import loaded_target
@@ -111,10 +110,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         exc = call.excinfo.value
         if isinstance(exc, CheckFailure):
             level = exc.level
-        if isinstance(exc, ProbeError):
-            # Could not reach or read its part: the reachability message at the part's level, not the
-            # check's own finding (a CRITICAL "data lost" check that could not connect has found no loss).
-            level = blocked_level(level)
         if isinstance(exc, AssertionError | ProbeError):
             # The check's own message says what was expected, found and what to do; the
             # traceback of a check is noise at 09:00.
