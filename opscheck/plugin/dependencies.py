@@ -180,15 +180,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     up, and running it raises the blocked failure at its level; setup and teardown stay pytest's own."""
     if not down_parts(config):
         return
+    spec = loaded_target(config).spec  # type: ignore[union-attr]  # down_parts found one
     for item in items:
         cause = cause_of(item, graph_needs=False)
         if cause is None or item.get_closest_marker("skip") is not None:
+            continue
+        absent = _declared_absent(item, spec)
+        if absent is not None:  # what the target declares absent still skips, saying so, though its part is down
+            item.add_marker(pytest.mark.skip(reason=absent))
             continue
         declared = item.get_closest_marker("level")
         level = blocked_level(Level.parse(declared.args[0]) if declared else UNREACHABLE)
         message = f"blocked: {cause.id} is down ({cause.cause})"
         item.setup = lambda: None  # type: ignore[method-assign]
         item.runtest = functools.partial(_fail, level, message)  # type: ignore[method-assign]
+
+
+def _declared_absent(item: pytest.Item, spec: Target) -> str | None:
+    """The skip reason of a `declared("section.key", "what")` mark whose key the target sets false."""
+    for mark in item.iter_markers("declared"):
+        key, what = mark.args
+        section, name = key.split(".")
+        if getattr(getattr(spec, section, None), name, None) is False:
+            return f"the target declares no {what} ([{section}] {name} = false)"
+    return None
 
 
 def _fail(level: Level, message: str) -> None:
