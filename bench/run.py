@@ -7,18 +7,19 @@ starts a sandbox of --rows stock_prices rows there, measures, and stops it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import daily, database, drill, fleet, load, logs
+from bench import daily, database, drill, fleet, load, logs, silent
 from bench.goals import Goal
 from opscheck.target.loader import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
 
-BENCHMARKS = ("logs", "integrity", "daily", "drill", "load", "fleet")
+BENCHMARKS = ("logs", "integrity", "daily", "silent", "drill", "load", "fleet")
 
 
 def show(title: str, rows: dict[str, str | Goal]) -> None:
@@ -51,7 +52,7 @@ def main() -> None:
     if "fleet" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
         show("The fleet over ssh against one host", fleet.fleet(args.dir, large))
-    if not wanted & {"integrity", "daily", "drill", "load"}:
+    if not wanted & {"integrity", "daily", "silent", "drill", "load"}:
         return
 
     sandbox = Sandbox(args.dir / "sandbox")
@@ -64,6 +65,12 @@ def main() -> None:
             show("Integrity (D4): every rule against one sequential scan", database.integrity(target))
         if "daily" in wanted:
             show("The whole daily run against the manual's shell sequence", daily.daily(target, secrets))
+        if "silent" in wanted:
+            env = {**os.environ, **secrets}
+            ports = sandbox.read_state().ports
+            show("Every endpoint a silent listener", silent.all_silent(sandbox.target_file, ports, env, args.dir))
+            for fault in ("redis-down", "pg-down"):
+                show(f"{fault}: root cause first", silent.one_part_down(sandbox.target_file, env, sandbox, fault))
         if "drill" in wanted:
             show("Restore drill (W5) against a bare replay of the same dump", drill.drill_against_bare_restore(target))
         if "load" in wanted:

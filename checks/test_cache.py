@@ -55,6 +55,7 @@ def test_cache_keys_expire_within_their_policy(cache, target, measured):
 @pytest.mark.intraday
 @pytest.mark.checklist("D1")
 @pytest.mark.level("error")
+@pytest.mark.declared("redis.stream", "tick stream")
 def test_streaming_engine_ticks_are_fresh(cache, target, measured):
     stream, limit = target.spec.redis.stream, target.spec.redis.stream_max_age_s
     if stream is False:

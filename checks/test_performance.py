@@ -43,6 +43,7 @@ def _verdict(path: str, worst: float, samples: list[float], limit: float) -> str
 @pytest.mark.checklist("D6", "MW3")
 @pytest.mark.level("warning")
 @pytest.mark.logs("app")
+@pytest.mark.needs("api")
 def test_endpoint_answers_within_the_response_limit(http, target, thresholds, endpoint, measured):
     worst, samples = _latency(http, target, endpoint)
     measured("p95_ms", round(worst, 1))
@@ -53,6 +54,7 @@ def test_endpoint_answers_within_the_response_limit(http, target, thresholds, en
 @pytest.mark.intraday
 @pytest.mark.checklist("P7")
 @pytest.mark.level("warning")
+@pytest.mark.needs("api")
 def test_prediction_endpoint_answers_within_the_response_limit(http, target, thresholds, measured):
     path = target.spec.performance.prediction_path
     worst, samples = _latency(http, target, path)

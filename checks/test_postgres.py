@@ -24,6 +24,7 @@ def test_postgres_accepts_connections(db, measured):
 
 @pytest.mark.checklist("T5")
 @pytest.mark.level("error")
+@pytest.mark.needs("postgres")
 @on_hosts_with_role("postgres")
 def test_postgres_is_ready_on_its_host(host, target):
     """`pg_isready` from the database's own host: the manual's first diagnostic step."""

@@ -67,6 +67,7 @@ def test_prediction_accuracy_holds(db, target, thresholds, http, measured):
 @pytest.mark.morning
 @pytest.mark.checklist("T4")
 @pytest.mark.level("warning")
+@pytest.mark.needs("ml_engine")
 def test_ml_engine_model_is_freshly_trained(target, http, measured):
     component = target.spec.components.ml_engine
     if component is None:

@@ -8,6 +8,7 @@ pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("T1"
 
 
 @pytest.mark.level("error")
+@pytest.mark.needs("listens")
 def test_declared_ports_listen(host, host_spec):
     if not host_spec.listens:
         pytest.skip(f"the target declares no ports for {host_spec.name} ([[hosts]] listens)")

@@ -23,6 +23,7 @@ def test_healthy_sandbox_passes_every_daily_check(run_checks):
     assert run.returncode == 0, run.output
     assert run.failed() == {}
     assert run.outcomes() == {"passed": len(run.summary["checks"])}, "a healthy sandbox skips nothing"
+    assert run.summary["root_causes"] == [], "the preflight reached every part"
 
 
 def test_healthy_sandbox_passes_every_weekly_check(run_checks):
@@ -59,10 +60,27 @@ def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, na
     worst = max(expected.values(), key=LEVELS.index)
     expected_exit = 1 if LEVELS.index(worst) >= LEVELS.index("error") else 0
     assert broken.returncode == expected_exit, broken.output
-    assert f"{worst.upper()} (" in broken.output, "the terminal summary groups failures by level"
+    assert f"{worst.upper()} (" in broken.output or fault.roots, "the terminal summary groups failures by level"
+    assert_root_causes_first(fault, broken, expected)
 
     healed = run_checks(only=sorted(expected))
     assert healed.failed() == {} and healed.outcomes().get("passed") == len(expected), healed.output
+
+
+def assert_root_causes_first(fault, run, expected: dict[str, str]) -> None:
+    """Each part the fault stops is named once, as the root cause, leading the verdict, with exactly the checks it
+    explains under it; every other failure stands on its own (and a fault that stops no part names no cause)."""
+    causes = run.summary["root_causes"]
+    assert sorted(c["part"] for c in causes) == sorted(fault.roots), causes
+    blocks = {nodeid for cause in causes for nodeid in cause["blocks"]}
+    wanted = fault.blocked(expected)
+    assert blocks == wanted, f"blocked besides: {blocks - wanted}\nnot blocked: {wanted - blocks}\n{run.output}"
+    by_entry = {c["nodeid"]: c.get("blocked_by") for c in run.summary["checks"] if c["outcome"] != "passed"}
+    assert {n for n, cause in by_entry.items() if cause} == blocks, "each blocked failure names its cause"
+    verdict = run.output[run.output.find("opscheck: sandbox") :]
+    for cause in causes:
+        assert verdict.find(f"ROOT CAUSE — ERROR — {cause['id']} is down") < verdict.find("Worst failure"), verdict
+        assert f"{len(cause['blocks'])} check(s) blocked by it" in verdict and cause["remedy"][:40] in verdict
 
 
 OTHER_SELECTIONS = [(selection, name) for name, fault in CATALOGUE.items() for selection in fault.selections()]

@@ -25,7 +25,12 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     assert all(p.get("alert_level") in ("warning", "error", "critical") for p in props.values())
     assert all(p.get("checklist") for p in props.values())
     failed = props["checks.test_health.test_component_reports_healthy[monitoring/health]"]
-    assert failed == {"alert_level": "error", "checklist": "D1 S1 S2", "failed_level": "error"}
+    assert failed == {
+        "alert_level": "error",
+        "checklist": "D1 S1 S2",
+        "failed_level": "error",
+        "blocked_by": f"monitoring / alerting at 127.0.0.1:{platform.read_state().ports['monitoring']}",
+    }
 
     page = (run.run_dir / "report.html").read_text()
     assert 'data-column-type="level">Level</th>' in page and "<th>Manual items</th>" in page

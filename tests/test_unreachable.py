@@ -12,8 +12,7 @@ from tests.conftest import run_pytest
 SECRET = "s3cret-Value-only-in-env"
 
 
-@pytest.fixture
-def black_hole():
+def _black_hole():
     """A port that accepts connections (the kernel completes them) and never answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -21,14 +20,21 @@ def black_hole():
         yield sock.getsockname()[1]
 
 
-@pytest.fixture
-def closed_port():
+def _closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def test_black_holed_and_refusing_parts_fail_fast_and_name_themselves(tmp_path, black_hole, closed_port):
+black_hole = pytest.fixture(_black_hole)
+pg_black_hole = pytest.fixture(_black_hole)
+closed_port = pytest.fixture(_closed_port)
+redis_closed_port = pytest.fixture(_closed_port)
+
+
+def test_black_holed_and_refusing_parts_fail_fast_and_name_themselves(
+    tmp_path, black_hole, pg_black_hole, closed_port, redis_closed_port
+):
     target = tmp_path / "dead.toml"
     target.write_text(
         f"""name = "dead"
@@ -42,12 +48,12 @@ base_url = "http://127.0.0.1:{closed_port}"
 health = ["/api/health"]
 [postgres]
 host = "127.0.0.1"
-port = {black_hole}
+port = {pg_black_hole}
 user = "opscheck_monitor"
 password_env = "OPSCHECK_DEAD_PW"
 connect_timeout_s = 2
 [redis]
-url = "redis://127.0.0.1:{closed_port}/0"
+url = "redis://127.0.0.1:{redis_closed_port}/0"
 password_env = "OPSCHECK_DEAD_PW"
 timeout_s = 1.0
 [backups]
@@ -69,10 +75,17 @@ resolve_timeout_s = 2
     assert failed["checks/test_postgres.py::test_postgres_accepts_connections"] == "error"
     assert failed["checks/test_health.py::test_redis_answers"] == "error"
     assert failed["checks/test_backups.py::test_latest_backup_is_fresh[daily]"] == "error"
-    assert f"127.0.0.1:{black_hole}/health is not healthy: no answer within 1 s" in run.output
-    assert f"127.0.0.1:{closed_port}/api/health is not healthy: cannot connect" in run.output
-    assert f"PostgreSQL at 127.0.0.1:{black_hole}/miraikakaku:" in run.output
-    assert f"Redis at 127.0.0.1:{closed_port}" in run.output
+    # One preflight names each dead part once, as the root cause; the checks that need it are blocked by it.
+    causes = {c["part"]: c["message"] for c in run.summary["root_causes"]}
+    assert causes == {
+        "api": f"API server (FastAPI) at 127.0.0.1:{black_hole} is down: no answer within 1 s",
+        "frontend": f"front end (Next.js) at 127.0.0.1:{closed_port} is down: cannot connect ([Errno 111] "
+        "Connection refused)",
+        "postgres": f"PostgreSQL at 127.0.0.1:{pg_black_hole} is down: no answer within 1 s",
+        "redis": f"Redis at 127.0.0.1:{redis_closed_port} is down: connection refused",
+    }
+    assert run.output.count("ROOT CAUSE — ERROR — ") == 4
+    assert f"blocked: Redis at 127.0.0.1:{redis_closed_port} is down (connection refused)" in run.output
     assert "DNS at opscheck-selftest.invalid: does not resolve" in run.output  # RFC 6761: .invalid never does
     where = "on this machine (where pytest runs)"  # said, so a folder that lives on a backup server is not a mystery
     assert f"backup store at {tmp_path / 'no-backups'} {where}: no such directory" in run.output

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "opscheck.plugin.target",
+    "opscheck.plugin.dependencies",
     "opscheck.plugin.levels",
     "opscheck.plugin.items",
     "opscheck.plugin.reports",

@@ -7,6 +7,7 @@ xdist carries from worker to controller and junitxml writes as properties.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Generator
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from opscheck.catalogue import catalogue
 from opscheck.errors import ProbeError
 from opscheck.judge.levels import CheckFailure, Level
+from opscheck.plugin.dependencies import blocked_by, root_causes
 from opscheck.plugin.target import loaded_target
 
 LEVEL_PROP = "alert_level"
@@ -167,28 +169,65 @@ class Verdict:
         count = len(self.failures)
         title = f"opscheck: {target.spec.name}: " + (f"{count} check(s) failed" if count else "no check failed")
         terminalreporter.write_sep("=", title, red=bool(count), green=not count, bold=True)
+        wrap = Wrapper(write, self.config.get_terminal_writer().fullwidth)
+        blocked = {r.nodeid: blocked_by(r) for r in self.failures if blocked_by(r)}
+        for cause in root_causes(self.config, blocked):
+            level = Level.parse(cause["level"])
+            wrap(f"ROOT CAUSE — {level.name} — {cause['message']}", **COLOURS[level])
+            wrap(f"the manual: {cause['remedy']}", indent="    ")
+            under = [r for r in self.failures if r.nodeid in cause["blocks"]]
+            wrap(f"{len(under)} check(s) blocked by it:", indent="    ")
+            for report in sorted(under, key=lambda r: -(failed_level(r) or 0)):
+                wrap(f"{_label(report)} {report.nodeid}", indent="      ", **COLOURS.get(failed_level(report), {}))
+        independent = [r for r in self.failures if r.nodeid not in blocked]
         for level in sorted(Level, reverse=True):
-            at_level = [r for r in self.failures if failed_level(r) == level]
+            at_level = [r for r in independent if failed_level(r) == level]
             if not at_level:
                 continue
-            write(f"{level.name} ({len(at_level)}): {level.response}", red=level >= Level.ERROR,
-                  yellow=level == Level.WARNING, bold=True)  # fmt: skip
-            by_cause: dict[str, list[pytest.TestReport]] = {}
+            wrap(f"{level.name} ({len(at_level)}): {level.response}", **COLOURS[level])
             for report in at_level:
-                by_cause.setdefault(_summary_line(report), []).append(report)
-            for cause, reports in by_cause.items():
-                if len(reports) > 2:  # one cause, many checks (a database down): say the cause once
-                    write(f"  {len(reports)} checks failed because: {cause}")
-                    for report in reports:
-                        write(f"      [{' '.join(checklist_ids(report))}] {report.nodeid}")
-                    continue
-                for report in reports:
-                    write(f"  [{' '.join(checklist_ids(report))}] {report.nodeid}")
-                    write(f"      {cause}")
+                wrap(f"[{' '.join(checklist_ids(report))}] {report.nodeid}", indent="  ")
+                wrap(_summary_line(report), indent="      ")
+        unlevelled = [r for r in independent if failed_level(r) is None]
+        for report in unlevelled:
+            wrap(f"{report.nodeid}: {_summary_line(report)}", indent="  ")
         worst = self.worst()
         if worst is not None:
             verdict = "fails" if worst >= self.fail_on else "passes"
             write(f"Worst failure: {worst.name}; the run {verdict} at --fail-on={self.fail_on}.")
+
+
+# Distinct on any terminal: CRITICAL inverted red, ERROR red, WARNING yellow.
+COLOURS: dict[Level | None, dict[str, bool]] = {
+    Level.CRITICAL: {"red": True, "bold": True, "invert": True},
+    Level.ERROR: {"red": True, "bold": True},
+    Level.WARNING: {"yellow": True, "bold": True},
+}
+
+
+class Wrapper:
+    """Lines wrapped to the terminal's width, continuation lines indented under their first."""
+
+    def __init__(self, write, width: int) -> None:
+        self.write = write
+        self.width = max(width, 40)
+
+    def __call__(self, text: str, indent: str = "", **markup: bool) -> None:
+        lines = textwrap.wrap(
+            text,
+            self.width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [indent]
+        for line in lines:
+            self.write(line, **markup)
+
+
+def _label(report: pytest.TestReport) -> str:
+    level = failed_level(report)
+    return f"[{' '.join(checklist_ids(report))}] {level.name if level else 'FAILED'}"
 
 
 def _summary_line(report: pytest.TestReport) -> str:

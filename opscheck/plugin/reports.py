@@ -24,6 +24,7 @@ import pytest_html
 
 from opscheck import __version__
 from opscheck.catalogue import catalogue
+from opscheck.plugin.dependencies import blocked_by, root_causes
 from opscheck.plugin.levels import checklist_ids, declared_level, failed_level
 from opscheck.plugin.target import loaded_target
 from opscheck.record import audit, banner, history, unfinished
@@ -196,6 +197,8 @@ class RunRecord:
             entry["outcome"] = "failed" if report.when == "call" else "error"
             entry["failed_level"] = str(failed_level(report) or "")
             entry["message"] = str(report.longrepr)[:2000]
+            if blocked_by(report):
+                entry["blocked_by"] = blocked_by(report)
         elif report.skipped and entry["outcome"] == "passed":
             entry["outcome"] = "skipped"
             entry["message"] = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -227,7 +230,9 @@ class RunRecord:
             "totals": totals,
             "failed_by_level": failed_by_level,
             "checks": checks,
-        }
+            "root_causes": root_causes(self.config, {str(c["nodeid"]): str(c["blocked_by"]) for c in checks
+                                                     if "blocked_by" in c}),
+        }  # fmt: skip
         self.session = session
         tmp = self.run_dir / "summary.json.tmp"
         try:

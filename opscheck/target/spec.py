@@ -20,6 +20,7 @@ from opscheck.target.record import Attestations, Capacity, History, Notify, Sla
 from opscheck.target.redis import Redis
 from opscheck.target.security import Dependencies, Security, Tls
 from opscheck.target.thresholds import Thresholds
+from opscheck.target.topology import Topology
 
 
 class Target(Section):
@@ -55,6 +56,7 @@ class Target(Section):
     outside: Outside = Outside()
     thresholds: Thresholds = Thresholds()
     permissions: Permissions = Permissions()
+    topology: Topology = Topology()
 
     @model_validator(mode="before")
     @classmethod

@@ -45,6 +45,10 @@ class Fault:
     on: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     # On the fleet (sandbox.fleet), the host whose per-host checks it fails (T1's, B1's): `[sandbox]` becomes it.
     host: str = "app"
+    # The part(s) it stops (opscheck.target.topology.PARTS): each is named once as a root cause, and every check
+    # it catches is blocked by one of them but those `independent` (patterns) of it.
+    roots: tuple[str, ...] = ()
+    independent: tuple[str, ...] = ()
 
     def line(self) -> str:
         caught = [level for catches in (self.catches, *self.also.values()) for level in catches.values()]
@@ -58,6 +62,13 @@ class Fault:
             return own[selection]
         found = self.catches if selection == "daily" else self.also.get(selection, {})
         return {self._on_fleet(k): v for k, v in found.items()} if shape == "fleet" else found
+
+    def blocked(self, expected: dict[str, str]) -> set[str]:
+        """Of the checks this fault fails (`expected`), those its root causes must block."""
+        if not self.roots:
+            return set()
+        independent = [re.sub(r"([\[\]])", r"[\1]", p) for p in self.independent]
+        return {n for n in expected if not any(fnmatch.fnmatchcase(n, p) for p in independent)}
 
     def _on_fleet(self, pattern: str) -> str:
         """A node id of the one-host sandbox as the fleet's: its host parameter is the fault's host there."""

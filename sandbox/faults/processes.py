@@ -26,6 +26,8 @@ from sandbox.state import Sandbox, State
 
 T1 = "checks/test_processes.py"
 OUTSIDE = "checks/test_outside.py::test_public_name_resolves_and_answers"
+PROCESSES = f"{T1}::test_declared_processes_run*"  # a stopped process is its own finding, not a consequence
+INTEGRITY = "checks/test_integrity.py"
 STREAM_MAX_AGE_S = 5
 
 
@@ -54,33 +56,37 @@ FAULTS: list[Fault] = [
            f"{T1}::*": ERROR, f"{PERF}::test_*_within_the_response_limit*": WARNING,
            "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING,
            f"{OUTSIDE}[https://localhost:*/health]": ERROR},
-          _stop("api")),
+          _stop("api"), roots=("api",), independent=(PROCESSES,)),
     Fault("frontend-down", "the front-end process is killed while the API lives", ("D1", "S1", "T1", "T6"),
           {f"{HEALTH}[frontend/api/health]": ERROR, f"{T1}::*": ERROR, f"{OUTSIDE}[http://localhost:*/]": ERROR},
-          _stop("frontend")),
+          _stop("frontend"), roots=("frontend",), independent=(PROCESSES,)),
     Fault("platform-down", "API and front end both killed: nothing answers users", ("D1",),
           {f"{HEALTH}[api/health]": ERROR, f"{HEALTH}[api/api/health]": ERROR,
            f"{HEALTH}[ml_engine/api/ml/health]": ERROR, f"{HEALTH}[frontend/api/health]": ERROR,
            "checks/test_health.py::test_platform_answers_its_users": CRITICAL, f"{T1}::*": ERROR,
            f"{PERF}::test_*_within_the_response_limit*": WARNING,
            "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING, f"{OUTSIDE}[*]": ERROR},
-          _stop("api", "frontend")),
+          _stop("api", "frontend"), roots=("api", "frontend"),
+          independent=(PROCESSES, "checks/test_health.py::test_platform_answers_its_users")),  # its own conclusion
     Fault("streaming-stopped", "the streaming engine process is killed", ("D1", "T1"),
           {f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
            f"{CACHE}::test_streaming_engine_ticks_are_fresh": ERROR}, _stop_streaming,
           on={"manual": {"daily": {f"{HEALTH}[streaming_engine/health]": ERROR,  # it keeps no stream to go stale
-                                   f"{T1}::test_declared_processes_run[sandbox]": ERROR}}}),
+                                   f"{T1}::test_declared_processes_run[sandbox]": ERROR}}},
+          roots=("streaming_engine",), independent=(PROCESSES, f"{CACHE}::test_streaming_engine_ticks_are_fresh")),
     Fault("monitoring-down", "the monitoring process is killed", ("D1", "T1", "D11"),
           {f"{HEALTH}[monitoring/health]": ERROR, f"{T1}::test_declared_processes_run[sandbox]": ERROR,
-           f"{D11}[*]": WARNING}, _stop("monitoring")),
+           f"{D11}[*]": WARNING}, _stop("monitoring"), roots=("monitoring",), independent=(PROCESSES,)),
     Fault("redis-down", "Redis is killed", ("D1", "T1", "P5"),
           {"checks/test_health.py::test_redis_answers": ERROR, f"{HEALTH}[api/api/health]": ERROR,
            f"{HEALTH}[streaming_engine/health]": ERROR, f"{T1}::test_declared_ports_listen[sandbox]": ERROR,
            f"{CACHE}::*": DECLARED, f"{PERF}::test_endpoint_answers_within_the_response_limit[/api/health]":
            WARNING},
-          _stop("redis")),
+          _stop("redis"), roots=("redis",)),
     Fault("pg-down", "PostgreSQL is stopped", ("T5", "D1", "D2", "D4", "D5", "D9", "P6", "T1"),
-          {f"{PG}::*": DECLARED, f"{BATCH}::*": DECLARED, "checks/test_integrity.py::*": DECLARED,
+          {f"{PG}::*": DECLARED, f"{BATCH}::*": DECLARED, f"{INTEGRITY}::test_stock_prices_keep_the_rule[*]": DECLARED,
+           # blocked at the reachability level: an unreachable database has not been found to have lost data
+           f"{INTEGRITY}::test_stock_prices_did_not_shrink_since_the_last_backup": ERROR,
            "checks/test_predictions.py::test_prediction_accuracy_holds": WARNING,
            "checks/test_traffic.py::test_daily_statistics_report_is_produced": WARNING,
            f"{PERF}::test_application_pool_fits_under_max_connections": WARNING,
@@ -90,5 +96,5 @@ FAULTS: list[Fault] = [
            f"{HEALTH}[api/api/health]": ERROR, f"{HEALTH}[ml_engine/api/ml/health]": ERROR,
            "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING,
            f"{BACKUPS}::test_dump_tool_is_not_older_than_the_server": ERROR},
-          _stop_postgres),
+          _stop_postgres, roots=("postgres",)),
 ]  # fmt: skip

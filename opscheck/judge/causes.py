@@ -1,0 +1,45 @@
+"""Which part that is down explains a check's failure: Nagios's parent/child dependencies, Alertmanager's
+inhibition. A part that cannot be reached is its own root cause (an API does not stop listening because its
+database stopped); a check that needs a part, directly or through the graph, is put under the nearest one down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from opscheck.judge.levels import Level
+
+# The manual's level for a part that does not answer: サービス停止 and データベース接続エラー are both ERROR.
+UNREACHABLE = Level.ERROR
+
+
+def nearest_down(needed: Iterable[str], down: Iterable[str], graph: Mapping[str, Sequence[str]]) -> str | None:
+    """The down part nearest to what a check needs (breadth first through `graph`), or None when all are up."""
+    down_set = set(down)
+    seen: set[str] = set()
+    frontier = sorted(set(needed))
+    while frontier:
+        hit = [part for part in frontier if part in down_set]
+        if hit:
+            return hit[0]
+        seen |= set(frontier)
+        frontier = sorted({n for part in frontier for n in graph.get(part, ()) if n not in seen})
+    return None
+
+
+def blocked_level(declared: Level) -> Level:
+    """A check blocked by a part that is down fails at its own level, never above the part's own (ERROR): a
+    CRITICAL data-loss check that could not reach the database has not found data lost."""
+    return min(declared, UNREACHABLE)
+
+
+# The manual's action for each part that does not answer (システム起動手順, トラブルシューティング).
+REMEDY = {
+    "api": "systemctl restart miraikakaku-api (or docker-compose restart api)",
+    "frontend": "systemctl restart miraikakaku-frontend (or docker-compose restart frontend)",
+    "ml_engine": "read the ML engine's log, then restart advanced_ml_engine.py",
+    "streaming_engine": "restart realtime_streaming_engine.py and check Redis",
+    "monitoring": "restart monitoring_alert_system.py; until then alerts are not raised",
+    "postgres": "systemctl status postgresql; pg_isready; sudo systemctl restart postgresql (データベース接続エラー)",
+    "redis": "redis-cli ping; restart Redis (docker-compose up -d redis); the API and streaming engine need it",
+}
