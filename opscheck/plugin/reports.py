@@ -330,7 +330,8 @@ class FailureNotes:
 def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session) -> None:
     """The verdict banner first; the checklist view (each manual item this run evidenced) after the counters."""
     checks = _checks_with_notes(session.config)
-    prefix.insert(0, banner.banner(checks))
+    blocked = {str(c["nodeid"]): str(c["blocked_by"]) for c in checks if c.get("blocked_by")}
+    prefix.insert(0, banner.banner(checks, root_causes(session.config, blocked)))
     if checks:
         postfix.append(checklist_view(checks))
 
