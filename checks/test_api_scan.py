@@ -38,7 +38,8 @@ def test_no_input_makes_the_api_fail(scanned, measured):
     failing = scanned.server_errors()
     assert not failing, (
         f"{len(failing)} input(s) make the API answer 5xx, on {_operations(failing)}: a crash an attacker can "
-        f"repeat. Each request is in {scanned.report}:\n{_listed(failing)}"
+        f"repeat. Each request is in {scanned.report}:\n{_listed(failing)}\nManual: fix the handler; meanwhile "
+        "read api.log for each request's traceback"
     )
 
 
@@ -48,7 +49,8 @@ def test_answers_match_the_api_schema(scanned):
     broken = scanned.schema_violations()
     assert not broken, (
         f"{len(broken)} answer(s) break the API's own OpenAPI document, on {_operations(broken)}: clients built "
-        f"from it will mis-read them. Each request is in {scanned.report}:\n{_listed(broken)}"
+        f"from it will mis-read them. Each request is in {scanned.report}:\n{_listed(broken)}\nManual: make the "
+        "answers and the OpenAPI document agree again (a deploy changed one)"
     )
 
 
@@ -64,5 +66,5 @@ def test_protected_endpoints_refuse_anonymous_callers(target, http):
     assert not open_, (
         "protected endpoints answer anonymous callers: "
         + ", ".join(f"{path} → {status}" for path, status in open_.items())
-        + ". Anyone can call them: restore the authentication check now"
+        + ". Anyone can call them. Manual: restore the authentication check now"
     )

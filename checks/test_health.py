@@ -53,7 +53,7 @@ def test_platform_answers_its_users(target, http):
         try:
             answer = http.get(url)
         except ProbeError as exc:
-            down.append(str(exc))
+            down.append(exc.what)
             continue
         if answer.status < 500:
             return
@@ -70,4 +70,7 @@ def test_platform_answers_its_users(target, http):
 @pytest.mark.checklist("D1")
 @pytest.mark.level("error")
 def test_redis_answers(cache):
-    assert cache.call("PING") is True, f"Redis at {cache.address} did not answer PING with PONG"
+    assert cache.call("PING") is True, (
+        f"Redis at {cache.address} did not answer PING with PONG. Manual: redis-cli ping; "
+    )
+    "systemctl restart redis-server"

@@ -37,7 +37,7 @@ def _accuracy_from_outcomes(db, target) -> tuple[float, str]:
     if total < spec.min_outcomes:
         pytest.fail(
             f"only {total} predictions with outcomes in the last {window} days "
-            f"(at least {spec.min_outcomes} needed to judge): is the outcome job running?",
+            f"(at least {spec.min_outcomes} needed to judge). Manual: check that the outcome job runs",
             pytrace=False,
         )
     return 100.0 * right / total, f"over the last {window} days ({right} of {total})"

@@ -23,7 +23,8 @@ def test_monitoring_role_only_reads(db):
     excesses = monitoring_excesses(me, grants)
     assert not excesses, (
         f"the monitoring role {me} at {db.address} holds more than reading: {_listed(excesses)}\n"
-        "README: the monitoring role needs pg_monitor and pg_read_all_data only; run the statements above as the owner"
+        "Manual (README): the monitoring role needs pg_monitor and pg_read_all_data only; "
+        "run the statements above as the owner"
     )
 
 
@@ -38,4 +39,7 @@ def test_drill_role_holds_only_createdb(target):
         conn.execute("SET default_transaction_read_only = on")
         me, grants = grants_of(lambda sql: conn.execute(sql).fetchall())
     excesses = drill_excesses(me, grants)
-    assert not excesses, f"the drill's role {me} at {server.address} holds other than CREATEDB: {_listed(excesses)}"
+    assert not excesses, (
+        f"the drill's role {me} at {server.address} holds other than CREATEDB: {_listed(excesses)}\n"
+        "Manual (README): the drill's role needs CREATEDB only; run the statements above as the owner"
+    )

@@ -26,7 +26,8 @@ def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
 @pytest.mark.checklist("D8")
 @pytest.mark.level("error")
 @pytest.mark.logs("app")
-def test_api_error_ratio_under_limit(logs, target, thresholds):
+def test_api_error_ratio_under_limit(logs, target, thresholds, evidence):
+    evidence("access", r'" 5\d\d ')  # the 5xx answers (nginx's combined format: the status after the request)
     now, hours = _window(logs, target)
     assert now.requests, f"no request in the access log in the last {hours:g} h: could not tell the error ratio"
     limit = thresholds.error_rate_percent
@@ -68,8 +69,8 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
     clients = f"{len(now.clients)} clients now, {len(then.clients)} then"
     assert low <= ratio <= high, (
         f"{now.requests} requests in the last {hours:g} h against {then.requests} in the same hours {compared_with} "
-        f"({100 * ratio:.0f} %; normal band {100 * low:.0f}–{100 * high:.0f} %; {clients}). A sudden drop means "
-        "users cannot reach the service; a spike may be a flood (X2)"
+        f"({100 * ratio:.0f} %; normal band {100 * low:.0f}–{100 * high:.0f} %; {clients}). "
+        "Manual: a sudden drop means users cannot reach the service; a spike may be a flood (X2)"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import urlsplit
 
 from pydantic import field_validator, model_validator
 
@@ -20,6 +21,9 @@ from opscheck.target.record import Attestations, Capacity, History, Notify, Sla
 from opscheck.target.redis import Redis
 from opscheck.target.security import Dependencies, Security, Tls
 from opscheck.target.thresholds import Thresholds
+
+# The manual's systemd units of the components (サービス再起動), named in a silent port's remedy.
+SERVICES = {"api": "miraikakaku-api", "frontend": "miraikakaku-frontend"}
 
 
 class Target(Section):
@@ -76,6 +80,18 @@ class Target(Section):
 
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def port_owner(self, host: Host, address: str) -> str | None:
+        """The unit to restart when `address` is silent: the host's word, else whose URL names its port."""
+        if address in host.port_owners:
+            return host.port_owners[address]
+        port = address.rsplit(":", 1)[-1]
+        owners = {str(urlsplit(c.base_url).port or ""): SERVICES[n] for n in SERVICES if (c := self.component(n))}
+        if self.postgres:
+            owners[str(self.postgres.port)] = "postgresql"
+        if self.redis:
+            owners[str(urlsplit(self.redis.url).port or 6379)] = "redis-server"
+        return owners.get(port)
 
     def component(self, name: str) -> Component | None:
         return getattr(self.components, name)
