@@ -184,3 +184,15 @@ def test_the_brute_force_excerpt_holds_the_attacker_not_the_suite(platform, run_
     assert len(lines) == 15 and all(line.startswith("192.0.2.66 ") for line in lines), lines
     assert "opscheck-" not in excerpt.read_text()
     assert f"artifacts/{excerpt.name}" in (run.run_dir / "report.html").read_text(), "the check's row links it"
+
+
+def test_the_api_scan_does_not_judge_an_outage(platform, run_checks):
+    """Redis down makes the API answer 5xx: the scan says it could not judge, and why, not 'a crash an attacker can
+    repeat'; and the silent port names Redis's own service, not the API's."""
+    with faulted(platform, "redis-down"):
+        run = run_checks("-m", "security or daily", "-k", "api_fail or ports_listen")
+    messages = {c["nodeid"].split("::")[-1]: c["message"] for c in run.summary["checks"] if c["outcome"] != "passed"}
+    assert "could not judge the API's attack surface" in messages["test_no_input_makes_the_api_fail"], messages
+    assert "attacker" not in messages["test_no_input_makes_the_api_fail"]
+    port = messages["test_declared_ports_listen[sandbox]"]
+    assert "(redis-server)" in port and "systemctl restart redis-server" in port and "miraikakaku-api" not in port
