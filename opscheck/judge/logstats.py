@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from opscheck.identity import SUITE_AGENTS
+from opscheck.identity import NOT_USERS
 from opscheck.judge.logformats import AccessFormat, AppFormat
 
 DEFAULT_ACCESS = AccessFormat.of()
@@ -116,7 +116,7 @@ def traffic(
     figures = Traffic()
     for line in lines:
         record = form.parse(line)
-        if record is None or record.agent.startswith(SUITE_AGENTS) or record.client in leave_out:
+        if record is None or record.agent.startswith(NOT_USERS) or record.client in leave_out:
             continue
         figures.requests += 1
         figures.clients.add(record.client)
