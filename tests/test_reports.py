@@ -31,7 +31,8 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     assert "<th>Level</th>" in page and "<th>Manual items</th>" in page
     rows = report_rows(page)
     row = rows["checks/test_health.py::test_component_reports_healthy[monitoring/health]"]
-    assert "last 15 lines of the alerts log" in row, "T2: the failure carries the logs that may explain it"
+    assert "alerts log" in row and "artifacts/excerpt-alerts.log" in row, "T2: the failure links the logs' excerpt"
+    assert (run.run_dir / "artifacts" / "excerpt-alerts.log").is_file(), "written once, into the run record"
     assert ">ERROR</td>" in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
     assert run.summary["failed_by_level"] == {"error": 2, "warning": 4}, "its health, its process (T1), D11's history"
     assert run.summary["selection"] == "daily" and run.summary["target"] == "sandbox"
