@@ -76,7 +76,8 @@ def test_latest_backup_is_intact(backups, kind):
 def test_every_backup_set_is_readable(backups):
     _, unreadable = backups.sets()
     assert not unreadable, (
-        f"{len(unreadable)} folder(s) in {backups.place} are not readable backup sets: {'; '.join(unreadable)}"
+        f"{len(unreadable)} folder(s) in {backups.place} are not readable backup sets: {'; '.join(unreadable)}. "
+        "Manual: a backup that cannot be read cannot be restored; take a new one now (scripts/backup.sh)"
     )
 
 
@@ -108,7 +109,10 @@ def test_offsite_copy_matches_the_local_set(backups, target, kind):
         offsite = next((s for s in copies if s.name == latest.name), None)
         assert offsite is not None, missing
         problems = copy_differences(latest, offsite)
-    assert not problems, f"the off-site copy of {kind} backup {latest.name} differs: {'; '.join(problems)}"
+    assert not problems, (
+        f"the off-site copy of {kind} backup {latest.name} differs: {'; '.join(problems)}. Manual: sync it again "
+        "(aws s3 sync) and read the sync's log"
+    )
 
 
 @pytest.mark.checklist("D5")

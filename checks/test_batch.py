@@ -46,7 +46,7 @@ def test_last_nightly_run_succeeded(runs, target, batch_job, measured):
 @pytest.mark.level("warning")
 def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job, measured):
     if not runs or runs[0]["finished_at"] is None:
-        pytest.fail(f"the {batch_job} job has no finished run to judge", pytrace=False)
+        pytest.fail(f"the {batch_job} job has no finished run to judge. Manual: check cron and its log", pytrace=False)
     zone = target.spec.zone()
     finished = runs[0]["finished_at"].astimezone(zone)
     hour, minute = map(int, target.spec.batch.deadline.split(":"))
@@ -64,14 +64,19 @@ def test_last_nightly_run_finished_before_the_deadline(runs, target, batch_job, 
 @pytest.mark.level("error")
 def test_last_nightly_run_processed_a_plausible_row_count(runs, target, batch_job, measured):
     if not runs:
-        pytest.fail(f"the {batch_job} job has no run to judge", pytrace=False)
+        pytest.fail(f"the {batch_job} job has no run to judge. Manual: check cron and its log", pytrace=False)
     rows = runs[0]["rows_processed"]
     measured("rows_processed", rows)
-    assert rows > 0, f"the {batch_job} job 'succeeded' having processed 0 rows: nothing was ingested or predicted"
+    assert rows > 0, (
+        f"the {batch_job} job 'succeeded' having processed 0 rows: nothing was ingested or predicted. "
+        "Manual: read its log, check the input feed, run it again"
+    )
     history = [r["rows_processed"] for r in runs[1:] if r["status"] in target.spec.batch.succeeded]
     if len(history) < 2:
         pytest.fail(
-            f"the {batch_job} job has {len(history)} earlier successful run(s): too few to judge", pytrace=False
+            f"the {batch_job} job has {len(history)} earlier successful run(s): too few to judge. Manual: "
+            "wait for more nightly runs or read its history",
+            pytrace=False,
         )
     usual = median(history)
     band = target.spec.batch.row_band_percent

@@ -28,7 +28,7 @@ def test_redis_memory_has_headroom_and_nothing_was_evicted(cache, thresholds, me
     if evicted:
         found.append(f"has evicted {evicted} key(s) since it started (or since CONFIG RESETSTAT): the cache is too "
                      "small for its load. Raise maxmemory, then CONFIG RESETSTAT")  # fmt: skip
-    assert not found, f"Redis at {cache.address} " + "; it ".join(found)
+    assert not found, f"Redis at {cache.address} " + "; it ".join(found) + ". Manual: redis-cli info memory"
 
 
 @pytest.mark.morning

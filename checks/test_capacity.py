@@ -19,8 +19,8 @@ def test_capacity_lasts_past_the_horizon(capacity_figure, target, capacity_histo
         fail_at(Level.WARNING, missing)
     points = history.series(capacity_figure)
     assert len(points) >= spec.min_history_days, (
-        f"only {len(points)} daily runs recorded {capacity_figure} (at least {spec.min_history_days} needed): is the "
-        "check that measures it in the daily run, and passing?"
+        f"only {len(points)} daily runs recorded {capacity_figure} (at least {spec.min_history_days} needed). "
+        "Manual: keep the check that measures it in the daily run, passing"
     )
     limit = spec.limits[capacity_figure]
     now, per_day = fit(points) or (points[-1][1], 0.0)

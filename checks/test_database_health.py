@@ -25,9 +25,10 @@ def test_manual_index_is_present_and_valid(db, target):
     )
     assert rows, f"index {spec.hot_index} does not exist. Manual (P1): CREATE INDEX CONCURRENTLY {spec.hot_index} …"
     assert spec.hot_index_columns in rows[0]["indexdef"], (
-        f"{spec.hot_index} is {rows[0]['indexdef']!r}, not on {spec.hot_index_columns} as the manual defines it"
+        f"{spec.hot_index} is {rows[0]['indexdef']!r}, not on {spec.hot_index_columns} as the manual defines it. "
+        f"Manual (P1): recreate it CONCURRENTLY on {spec.hot_index_columns}"
     )
-    assert rows[0]["usable"], f"{spec.hot_index} is invalid: REINDEX INDEX CONCURRENTLY {spec.hot_index}"
+    assert rows[0]["usable"], f"{spec.hot_index} is invalid. Manual (P1): REINDEX INDEX CONCURRENTLY {spec.hot_index}"
 
 
 @pytest.mark.checklist("P1", "W4")

@@ -24,7 +24,8 @@ def test_no_dependency_has_a_known_vulnerability(dependency_manifest, target, fl
             else:
                 found = npm_audit(manifest, spec.npm_registry, spec.timeout_s)
     except AuditUnavailable as exc:
-        fail_at(Level.ERROR, f"could not tell whether {path} has known vulnerabilities: {exc}")
+        fail_at(Level.ERROR, f"could not tell whether {path} has known vulnerabilities: {exc}. Manual: check that "
+                "this machine reaches the advisory service ([dependencies] osv_url, npm_registry)")  # fmt: skip
     measured("vulnerabilities", len(found))
     if not found:
         return

@@ -45,7 +45,10 @@ def test_latest_dump_restores(restored, measured):
 def test_restored_data_matches_the_backup_record(restored):
     restored.restored()
     recorded = backup_figures.recorded(restored.backup)
-    assert restored.figures is not None, f"the restored database cannot be read: {restored.figures_error}"
+    assert restored.figures is not None, (
+        f"the restored database cannot be read: {restored.figures_error}. Manual (CRITICAL, データ損失リスク): "
+        "the backup holds no usable data; take a new backup now"
+    )
     differences = restore.differences(recorded, restored.figures)
     assert not differences, (
         f"what {restored.backup.name} restores is not what was dumped: {'; '.join(differences)}. "
@@ -58,7 +61,8 @@ def test_restored_data_matches_the_backup_record(restored):
 def test_restored_database_passes_amcheck(restored):
     restored.restored()
     assert restored.amcheck_ok, (
-        f"pg_amcheck finds corruption in what {restored.backup.name} restores: {restored.amcheck_report}"
+        f"pg_amcheck finds corruption in what {restored.backup.name} restores: {restored.amcheck_report}. "
+        "Manual: REINDEX the index it names on production, then take a new backup"
     )
 
 
@@ -73,5 +77,6 @@ def test_recovery_objectives_are_met(restored, target, measured):
     measured("rpo_h", round(rpo_h, 2))
     assert (restored.restore_s or 0) <= spec.max_rto_minutes * 60 and rpo_h <= spec.max_rpo_hours, (
         f"restoring {restored.backup.name} took {restored.restore_s or 0:.0f} s (RTO limit "
-        f"{spec.max_rto_minutes:g} min) and its data is {rpo_h:.1f} h old (RPO limit {spec.max_rpo_hours:g} h)"
+        f"{spec.max_rto_minutes:g} min) and its data is {rpo_h:.1f} h old (RPO limit {spec.max_rpo_hours:g} h). "
+        "Manual: a late backup (cron, D5) or a slow restore (its size, the server): fix it, then drill again"
     )

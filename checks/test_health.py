@@ -49,7 +49,7 @@ def test_platform_answers_its_users(target, http, down):
         try:
             answer = http.get(url)
         except ProbeError as exc:
-            unanswered.append(str(exc))
+            unanswered.append(exc.what)
             continue
         if answer.status < 500:
             return
@@ -66,4 +66,7 @@ def test_platform_answers_its_users(target, http, down):
 @pytest.mark.checklist("D1")
 @pytest.mark.level("error")
 def test_redis_answers(cache):
-    assert cache.call("PING") is True, f"Redis at {cache.address} did not answer PING with PONG"
+    assert cache.call("PING") is True, (
+        f"Redis at {cache.address} did not answer PING with PONG. Manual: redis-cli ping; "
+    )
+    "systemctl restart redis-server"

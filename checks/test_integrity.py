@@ -26,7 +26,7 @@ def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule, measured):
         fail_at(
             Level.parse(integrity_rule.level),
             f"{total} row(s) break '{integrity_rule.name}' ({integrity_rule.description}; "
-            f"limit {integrity_rule.limit}). Examples: {examples}. Remedy: {integrity_rule.remedy or 'correct them'}",
+            f"limit {integrity_rule.limit}). Examples: {examples}. Manual: {integrity_rule.remedy or 'correct them'}",
         )
 
 

@@ -1,5 +1,6 @@
 """D3 — アラート・エラーログの確認, and T2 — ログ確認: errors by level since the morning's window opened."""
 
+import re
 import time
 
 import pytest
@@ -13,13 +14,14 @@ from opscheck.judge.logstats import level_summary
 @pytest.mark.morning
 @pytest.mark.checklist("D3")
 @pytest.mark.level("warning")
-def test_log_errors_within_limits(logs, app_log, target, thresholds, measured):
+def test_log_errors_within_limits(logs, app_log, target, thresholds, measured, evidence):
     """CRITICAL lines above their limit are an ERROR; ERROR lines above theirs a WARNING, ten times it an ERROR."""
     log = logs.file(app_log)
     hours = target.spec.logs.daily_window_hours
     summary = level_summary(log.lines(since=time.time() - hours * 3600), logs.form(app_log))
     for name in ("CRITICAL", "ERROR", "WARNING"):
         measured(f"{name.lower()}_lines", summary.counts[name])
+    evidence(app_log, *(re.escape(message) for _, message, _ in summary.top()))
     top = "; ".join(f"{g.count}× {level} {message!r} ({g.first} … {g.last})" for level, message, g in summary.top())
     found = (
         f"{log.place} in the last {hours:g} h: {summary.counts['CRITICAL']} CRITICAL, {summary.counts['ERROR']} "

@@ -19,7 +19,7 @@ def test_public_name_resolves_and_answers(public_url, http, target):
         addresses = resolve(host, target.spec.outside.resolve_timeout_s)
         answer = http.get(public_url, part="public URL")
     except ProbeError as exc:
-        pytest.fail(f"{exc}. Manual: nslookup {host}; curl -I {public_url}; check DNS and the load balancer",
+        pytest.fail(f"{exc.what}. Manual: nslookup {host}; curl -I {public_url}; check DNS and the load balancer",
                     pytrace=False)  # fmt: skip
     assert answer.status < 500, (
         f"{public_url} ({host} → {', '.join(addresses)}) answered HTTP {answer.status}. Manual (段階1): show the "

@@ -38,7 +38,10 @@ def test_tomorrow_has_a_maintenance_plan(plans, plan_files, target):
         "Manual: confirm tomorrow's maintenance plan before leaving"
     )
     empty = [p.name for p in found if p.size == 0]
-    assert none or len(empty) < len(found), f"tomorrow's maintenance plan is empty: {', '.join(empty)}"
+    assert none or len(empty) < len(found), (
+        f"tomorrow's maintenance plan is empty: {', '.join(empty)}. Manual: confirm tomorrow's maintenance plan "
+        "before leaving"
+    )
 
 
 @pytest.mark.weekly
@@ -60,5 +63,5 @@ def test_next_weeks_deploy_plan_is_reviewed(plans, plan_files, target):
     reviewed = [p for p in found if re.search(plans.reviewed, plan_files.read_text(p.name))]
     assert reviewed, (
         f"{', '.join(os.path.basename(p.name) for p in found)} not reviewed: a reviewed plan holds a line matching "
-        f"{plans.reviewed!r} (by default `Reviewed-by: NAME`)"
+        f"{plans.reviewed!r} (by default `Reviewed-by: NAME`). Manual (W8): have it reviewed"
     )

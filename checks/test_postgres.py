@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.daily, pytest.mark.morning]
 @pytest.mark.checklist("T5", "D1")
 @pytest.mark.level("error")
 def test_postgres_accepts_connections(db, measured):
-    assert db.value("SELECT 1") == 1, f"PostgreSQL at {db.address} answered SELECT 1 wrongly"
+    assert db.value("SELECT 1") == 1, f"PostgreSQL at {db.address} answered SELECT 1 wrongly. Manual: "
+    "systemctl status postgresql; sudo systemctl restart postgresql"
     measured("database_size_mb", round(db.value("SELECT pg_database_size(current_database())") / 2**20, 1))
 
 

@@ -23,7 +23,8 @@ def _accuracy_from_service(target, http) -> tuple[float, str]:
             value = value[key]
         figure = float(value)
     except (ProbeError, ValueError, KeyError, TypeError, IndexError) as exc:
-        pytest.fail(f"could not read the accuracy at {url} ({spec.accuracy_path}): {exc}", pytrace=False)
+        pytest.fail(f"could not read the accuracy at {url} ({spec.accuracy_path}): {exc}. Manual: check that the "
+                    "accuracy report is published there", pytrace=False)  # fmt: skip
     return (100 * figure if figure <= 1 else figure), f"as {url} reports it ({spec.accuracy_path})"
 
 
@@ -37,7 +38,7 @@ def _accuracy_from_outcomes(db, target) -> tuple[float, str]:
     if total < spec.min_outcomes:
         pytest.fail(
             f"only {total} predictions with outcomes in the last {window} days "
-            f"(at least {spec.min_outcomes} needed to judge): is the outcome job running?",
+            f"(at least {spec.min_outcomes} needed to judge). Manual: check that the outcome job runs",
             pytrace=False,
         )
     return 100.0 * right / total, f"over the last {window} days ({right} of {total})"
@@ -76,9 +77,13 @@ def test_ml_engine_model_is_freshly_trained(target, http, measured):
     try:
         body = http.get(url, part="ML engine").json()
     except (ProbeError, ValueError) as exc:
-        pytest.fail(f"could not read the ML engine's health at {url}: {exc}", pytrace=False)
+        pytest.fail(f"could not read the ML engine's health at {url}: {exc}. Manual: see that the ML engine runs "
+                    "and answers its health", pytrace=False)  # fmt: skip
     trained = body.get("last_trained") if isinstance(body, dict) else None
-    assert trained, f"the ML engine at {url} does not report when its model was last trained"
+    assert trained, (
+        f"the ML engine at {url} does not report when its model was last trained. Manual: check that the engine "
+        "runs (its health, its log); retrain if it lost its model (engine.retrain_models())"
+    )
     age_h = (datetime.now(UTC) - datetime.fromisoformat(trained)).total_seconds() / 3600
     measured("model_age_hours", round(age_h, 1))
     limit = target.spec.predictions.model_max_age_hours

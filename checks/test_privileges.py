@@ -23,7 +23,8 @@ def test_monitoring_role_only_reads(db):
     excesses = monitoring_excesses(me, grants)
     assert not excesses, (
         f"the monitoring role {me} at {db.address} holds more than reading: {_listed(excesses)}\n"
-        "README: the monitoring role needs pg_monitor and pg_read_all_data only; run the statements above as the owner"
+        "Manual (README): the monitoring role needs pg_monitor and pg_read_all_data only; "
+        "run the statements above as the owner"
     )
 
 
@@ -38,7 +39,10 @@ def test_drill_role_holds_only_createdb(target):
         conn.execute("SET default_transaction_read_only = on")
         me, grants = grants_of(lambda sql: conn.execute(sql).fetchall())
     excesses = drill_excesses(me, grants)
-    assert not excesses, f"the drill's role {me} at {server.address} holds other than CREATEDB: {_listed(excesses)}"
+    assert not excesses, (
+        f"the drill's role {me} at {server.address} holds other than CREATEDB: {_listed(excesses)}\n"
+        "Manual (README): the drill's role needs CREATEDB only; run the statements above as the owner"
+    )
 
 
 # Commands that lose or reconfigure a cache, asked with arguments each refuses after the ACL check (never run).
@@ -55,5 +59,6 @@ def test_redis_user_cannot_flush_or_reconfigure(cache):
     rules = " ".join(f"-{name.lower().replace(' ', '|')}" for name in allowed)
     assert not allowed, (
         f"the suite's Redis user {cache.user} at {cache.address} may run {', '.join(allowed)}. "
-        f"ACL SETUSER {cache.user} {rules} (and ACL SAVE where ACLs live in a file); it needs +@read +info only"
+        f"Manual (README): ACL SETUSER {cache.user} {rules} (and ACL SAVE where ACLs live in a file); it needs "
+        "+@read +info only"
     )

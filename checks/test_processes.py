@@ -9,13 +9,22 @@ pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("T1"
 
 @pytest.mark.level("error")
 @pytest.mark.needs("listens")
-def test_declared_ports_listen(host, host_spec):
+def test_declared_ports_listen(host, host_spec, target):
     if not host_spec.listens:
         pytest.skip(f"the target declares no ports for {host_spec.name} ([[hosts]] listens)")
     silent = [address for address in host_spec.listens if not host.socket(address).is_listening]
+    owners = {address: target.spec.port_owner(host_spec, address) for address in silent}
+    restart = "; ".join(
+        {
+            f"systemctl restart {owner}"
+            if owner
+            else f"restart the service that owns {address} ([[hosts]] port_owners)"
+            for address, owner in owners.items()
+        }
+    )
     assert not silent, (
-        f"on {host_spec.name} nothing listens on {', '.join(silent)}. Manual: netstat -tlnp; restart the service "
-        "that owns the port (systemctl restart miraikakaku-api / miraikakaku-frontend)"
+        f"on {host_spec.name} nothing listens on "
+        f"{', '.join(f'{a} ({o})' if o else a for a, o in owners.items())}. Manual: netstat -tlnp; {restart}"
     )
 
 

@@ -21,7 +21,8 @@ def test_disks_have_room(host, host_spec, thresholds, measured):
     result = host.run("df -P " + " ".join(shlex.quote(str(p)) for p in host_spec.disk_paths))
     lines = result.stdout.splitlines()[1:]
     assert result.rc == 0 and len(lines) == len(host_spec.disk_paths), (
-        f"df on {host_spec.name} could not read {', '.join(map(str, host_spec.disk_paths))}: {result.stderr.strip()}"
+        f"df on {host_spec.name} could not read {', '.join(map(str, host_spec.disk_paths))}: {result.stderr.strip()}. "
+        "Manual: df -h on the host; check that the paths are mounted"
     )
     full = []
     for path, line in zip(host_spec.disk_paths, lines, strict=True):
@@ -136,7 +137,7 @@ def test_resources_over_the_day(metrics, host_spec, resource, target, thresholds
     assert series.coverage * 100 >= spec.min_coverage_percent, (
         f"cannot tell the {where}: the monitoring has samples for {100 * series.coverage:.0f} % of it "
         f"(longest gap {series.longest_gap_s() / 60:.0f} min; need {spec.min_coverage_percent:g} %). "
-        "Is the exporter or the monitoring itself down?"
+        "Manual: see whether the exporter or the monitoring itself is down, and restart it"
     )
     limit = getattr(thresholds, limit_key)
     peak_at, peak = series.peak()

@@ -100,5 +100,5 @@ def test_caches_fill_again(http, cache, target):
     cached = [key for p in patterns for key in cache.scan(p, 1)]
     assert cached, (
         f"after asking {path}, Redis holds no key matching {', '.join(patterns)}: the API does not fill its "
-        "cache again (is it pointed at this Redis? can it write there?)"
+        "cache again. Manual: check that it is pointed at this Redis and may write there"
     )

@@ -27,7 +27,8 @@ def test_availability_meets_the_sla(recorded_month, target, measured):
     sla = target.spec.sla
     availability, errors, requests = recorded_month.availability()
     assert availability is not None, (
-        f"no daily run in {recorded_month.reports} recorded its traffic (D10): cannot tell availability"
+        f"no daily run in {recorded_month.reports} recorded its traffic (D10): cannot tell availability. "
+        "Manual: keep D10 in the daily run"
     )
     measured("availability_percent", round(availability, 3))
     days = [(t, f) for t, f in recorded_month.daily_figures() if "error_ratio_percent" in f]
@@ -38,7 +39,10 @@ def test_availability_meets_the_sla(recorded_month, target, measured):
         + ", ".join(f"{t:%m-%d} {f['error_ratio_percent']:g} %" for t, f in worst)
     )
     if availability < sla.availability_percent - sla.critical_miss_points:
-        fail_at(Level.CRITICAL, f"{found}. The SLA is badly missed: tell the service owner today; find the cause")
+        fail_at(
+            Level.CRITICAL,
+            f"{found}. Manual (M2): the SLA is badly missed; tell the service owner today, find the cause",
+        )
     assert availability >= sla.availability_percent, f"{found}. Manual (M2): the SLA is missed; report it"
 
 
@@ -48,7 +52,9 @@ def test_health_checks_passed_over_the_month(recorded_month, target, measured):
     """Share of the daily runs' component health checks (D1) that passed."""
     _enough(recorded_month, target.spec)
     results = recorded_month.checks("D1")
-    assert results, f"no daily run in {recorded_month.reports} recorded a health check (D1)"
+    assert results, (
+        f"no daily run in {recorded_month.reports} recorded a health check (D1). Manual: keep D1 in the daily run"
+    )
     failed = [(t, c) for t, c in results if c.get("outcome") != "passed"]
     share = 100 * (1 - len(failed) / len(results))
     measured("health_checks_percent", round(share, 2))
@@ -56,6 +62,7 @@ def test_health_checks_passed_over_the_month(recorded_month, target, measured):
         f"{len(failed)} of {len(results)} health checks failed this month ({share:.1f} % passed; at least "
         f"{target.spec.sla.health_checks_percent:g} %): "
         + ", ".join(f"{t:%m-%d} {c['nodeid'].split('[')[-1].rstrip(']')}" for t, c in failed[:6])
+        + ". Manual (M2): report it with the month's SLA; find what kept failing in those days' runs"
     )
 
 

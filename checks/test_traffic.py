@@ -26,11 +26,15 @@ def _window(logs, target, hours_ago: float = 0.0, users_only: bool = False):
 @pytest.mark.checklist("D8")
 @pytest.mark.level("error")
 @pytest.mark.logs("app")
-def test_api_error_ratio_under_limit(logs, target, thresholds, measured):
+def test_api_error_ratio_under_limit(logs, target, thresholds, measured, evidence):
     """What callers got, without the site's monitoring and health checkers: a health poll answered 503 while Redis
     was down is D1's failure, and counted here it made a young platform's /api/health look like an outage of its own."""
+    evidence("access", r'" 5\d\d ')  # the 5xx answers (nginx's combined format: the status after the request)
     now, hours = _window(logs, target, users_only=True)
-    assert now.requests, f"no request in the access log in the last {hours:g} h: could not tell the error ratio"
+    assert now.requests, (
+        f"no request in the access log in the last {hours:g} h: could not tell the error ratio. Manual: check that "
+        "nginx writes its access log there ([logs] access)"
+    )
     limit = thresholds.error_rate_percent
     table = ", ".join(
         f"{name} {e.requests} req/{e.server_errors} 5xx"
@@ -59,12 +63,15 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
     hours_ago = 24 if compared_with == "a day before" else 24 * 7
     short = logs.file("access").covers(time.time() - (hours_ago + target.spec.logs.intraday_window_hours) * HOUR)
     assert short is None, (
-        f"cannot judge today's traffic against {compared_with}: {short}. Keep the access log longer "
+        f"cannot judge today's traffic against {compared_with}: {short}. Manual: keep the access log longer "
         "(logrotate's rotate 14), or wait until it reaches back"
     )
     now, hours = _window(logs, target, users_only=True)
     then, _ = _window(logs, target, hours_ago=hours_ago, users_only=True)
-    assert then.requests, f"no traffic {compared_with} to compare with in the access log's window"
+    assert then.requests, (
+        f"no traffic {compared_with} to compare with in the access log's window. Manual: keep the access log longer "
+        "(logrotate's rotate 14)"
+    )
     low = 1 - thresholds.activity_drop_percent / 100
     high = 1 + thresholds.activity_rise_percent / 100
     ratio = now.requests / then.requests
@@ -72,8 +79,8 @@ def test_user_activity_within_its_normal_band(logs, target, thresholds, compared
     clients = f"{len(now.clients)} clients now, {len(then.clients)} then"
     assert low <= ratio <= high, (
         f"{now.requests} requests in the last {hours:g} h against {then.requests} in the same hours {compared_with} "
-        f"({100 * ratio:.0f} %; normal band {100 * low:.0f}–{100 * high:.0f} %; {clients}). A sudden drop means "
-        "users cannot reach the service; a spike may be a flood (X2)"
+        f"({100 * ratio:.0f} %; normal band {100 * low:.0f}–{100 * high:.0f} %; {clients}). "
+        "Manual: a sudden drop means users cannot reach the service; a spike may be a flood (X2)"
     )
 
 
@@ -91,7 +98,10 @@ def day(logs):
 def test_days_logged_latency_within_the_response_limit(day, thresholds, measured):
     """Not a probe's few samples: every request of the day as nginx logged its $request_time (the manual: 500 ms)."""
     p95 = day.percentile_ms(0.95)
-    assert p95 is not None, "the access log of the last 24 h holds no request time ($request_time): cannot tell"
+    assert p95 is not None, (
+        "the access log of the last 24 h holds no request time ($request_time): cannot tell. Manual: add "
+        "$request_time to nginx's log_format (and to [logs] access_format)"
+    )
     measured("day_latency_p95_ms", p95)
     limit = thresholds.response_ms
     slow = sorted(((e.percentile_ms(0.95) or 0, name) for name, e in day.endpoints.items() if e.requests >= 20),
@@ -137,7 +147,10 @@ def test_daily_statistics_report_is_produced(day, db, artifact, target, measured
     missing = [name for name, value in figures.items() if value in (None, 0) and name != "server_errors"]
     artifact("daily-statistics.json", json.dumps(figures, indent=2))
     artifact("daily-statistics.html", _page(figures, day.hourly))
-    assert not missing, f"the daily report cannot give {', '.join(missing)}: its source is empty or unreadable"
+    assert not missing, (
+        f"the daily report cannot give {', '.join(missing)}: its source is empty or unreadable. Manual: check that "
+        "the access log and the database it reads are there"
+    )
 
 
 def _page(figures: dict, hourly) -> str:

@@ -18,12 +18,13 @@ def test_no_security_update_is_waiting(host, host_spec, measured):
     if age is None or age > host_spec.apt_lists_max_age_days:
         fail_at(Level.WARNING, f"cannot tell what is pending on {host_spec.name}: its package lists were "
                 + ("never fetched" if age is None else f"last refreshed {age:.0f} days ago")
-                + f" (at most {host_spec.apt_lists_max_age_days:g}). Enable apt's daily update "
+                + f" (at most {host_spec.apt_lists_max_age_days:g}). Manual: enable apt's daily update "
                 "(apt-daily.timer) or run apt-get update")  # fmt: skip
     try:
         upgrades = pending(host, host_spec.apt_root)
     except AptError as error:
-        fail_at(Level.WARNING, f"apt-get cannot simulate the upgrade on {host_spec.name}: {error}")
+        fail_at(Level.WARNING, f"apt-get cannot simulate the upgrade on {host_spec.name}: {error}. Manual: run "
+                "apt-get -s upgrade there and fix what it says")  # fmt: skip
     security = [u for u in upgrades if u.security]
     measured("pending_updates", len(upgrades))
     measured("pending_security_updates", len(security))

@@ -56,7 +56,9 @@ def test_weekly_performance_report(logs, target, thresholds, artifact, measured,
             measured(f"week_{name}", value)
 
     short = access.covers(now - 14 * DAY)
-    assert short is None, f"cannot judge the week against the week before: {short} (keep 14 days: rotate 14)"
+    assert short is None, (
+        f"cannot judge the week against the week before: {short}. Manual: keep 14 days (logrotate's rotate 14)"
+    )
     assert before.requests, (
         f"no traffic in the week before in {access.place} and its rotations: the report cannot compare the week "
         "(keep 14 days of access log: logrotate's rotate 14)"

@@ -7,3 +7,7 @@ PROBE_AGENT = "opscheck-probe/"
 LOAD_AGENT = "opscheck-load/"
 SCAN_AGENT = "opscheck-scan/"
 SUITE_AGENTS = (PROBE_AGENT, LOAD_AGENT, SCAN_AGENT)
+# schemathesis's capability probes (GET /schemathesis-probe…) ignore the scan's -H and send their own agent: no
+# user of the platform either, so traffic figures leave them out too (the threat checks judge them as anyone's).
+SCAN_TOOL_AGENT = "schemathesis/"
+NOT_USERS = (*SUITE_AGENTS, SCAN_TOOL_AGENT)

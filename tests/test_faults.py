@@ -8,6 +8,17 @@ from sandbox.faults import CATALOGUE
 from tests.conftest import faulted
 
 LEVELS = ["warning", "error", "critical"]
+# How a failure says what to do: the manual's action, as the checks and ProbeError word it.
+REMEDY_MARKS = ("Manual", "マニュアル")
+
+
+def without_remedy(run) -> dict[str, str]:
+    """node id → message, for every failure whose message does not end with the manual's action."""
+    return {
+        c["nodeid"]: c["message"]
+        for c in run.summary["checks"]
+        if c["outcome"] in ("failed", "error") and not any(mark in c["message"] for mark in REMEDY_MARKS)
+    }
 
 
 def difference(failed: dict[str, str], expected: dict[str, str], output: str) -> str:
@@ -62,6 +73,7 @@ def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, na
     assert broken.returncode == expected_exit, broken.output
     assert f"{worst.upper()} (" in broken.output or fault.roots, "the terminal summary groups failures by level"
     assert_root_causes_first(fault, broken, expected)
+    assert without_remedy(broken) == {}, "every failure says what to do (the manual's action)"
 
     healed = run_checks(only=sorted(expected))
     assert healed.failed() == {} and healed.outcomes().get("passed") == len(expected), healed.output
@@ -94,6 +106,7 @@ def test_fault_fails_exactly_its_checks_in_other_selections(platform, run_checks
     declared = {c["nodeid"]: c["level"] for c in broken.summary["checks"]}
     expected = fault.expected_failures(declared, selection)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
+    assert without_remedy(broken) == {}, "every failure says what to do (the manual's action)"
 
 
 def test_warnings_fail_the_run_only_when_asked(platform, run_checks):
@@ -175,3 +188,29 @@ def test_a_full_redis_reports_its_evictions_too(platform, run_checks):
     [check] = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
     assert "maxmemory (" in check["message"] and "has evicted" in check["message"], check["message"]
     assert check["measured"]["evicted_keys"] > 0
+
+
+def test_the_brute_force_excerpt_holds_the_attacker_not_the_suite(platform, run_checks):
+    """The excerpt under X3 is the attacking client's lines, written once into artifacts/ and linked, never the
+    suite's own scans and probes."""
+    with faulted(platform, "brute-force-burst"):
+        run = run_checks("-m", "security", "-k", "brute_force or error_ratio")
+    [check] = [c for c in run.summary["checks"] if c["outcome"] == "failed"]
+    assert "192.0.2.66 failed 30 times" in check["message"] and "Manual (X3)" in check["message"], check["message"]
+    [excerpt] = (run.run_dir / "artifacts").glob("excerpt-access-*.log")
+    lines = excerpt.read_text().splitlines()
+    assert len(lines) == 15 and all(line.startswith("192.0.2.66 ") for line in lines), lines
+    assert "opscheck-" not in excerpt.read_text()
+    assert f"artifacts/{excerpt.name}" in (run.run_dir / "report.html").read_text(), "the check's row links it"
+
+
+def test_the_api_scan_does_not_judge_an_outage(platform, run_checks):
+    """Redis down makes the API answer 5xx: the scan says it could not judge, and why, not 'a crash an attacker can
+    repeat'; and the silent port names Redis's own service, not the API's."""
+    with faulted(platform, "redis-down"):
+        run = run_checks("-m", "security or daily", "-k", "api_fail or ports_listen")
+    messages = {c["nodeid"].split("::")[-1]: c["message"] for c in run.summary["checks"] if c["outcome"] != "passed"}
+    assert "could not judge the API's attack surface" in messages["test_no_input_makes_the_api_fail"], messages
+    assert "attacker" not in messages["test_no_input_makes_the_api_fail"]
+    port = messages["test_declared_ports_listen[sandbox]"]
+    assert "(redis-server)" in port and "systemctl restart redis-server" in port and "miraikakaku-api" not in port

@@ -36,7 +36,8 @@ def test_parallel_run_records_level_and_items_for_every_check(platform, run_chec
     assert 'data-column-type="level">Level</th>' in page and "<th>Manual items</th>" in page
     rows = report_rows(page)
     row = rows["checks/test_health.py::test_component_reports_healthy[monitoring/health]"]
-    assert "last 15 lines of the alerts log" in row, "T2: the failure carries the logs that may explain it"
+    assert "alerts log" in row and "artifacts/excerpt-alerts.log" in row, "T2: the failure links the logs' excerpt"
+    assert (run.run_dir / "artifacts" / "excerpt-alerts.log").is_file(), "written once, into the run record"
     assert (
         'level-error">ERROR</span>' in row and "D1: システム全体のヘルスチェック実行 / Whole-system health check" in row
     )
@@ -95,8 +96,9 @@ def test_report_opens_with_the_verdict_and_lists_failures_worst_first(platform, 
         return {e["name"]: e["content"] for e in blob["tests"][nodeid][-1].get("extras", [])}
 
     excerpt = links("checks/test_security_logs.py::test_no_brute_force_on_logins")
-    assert excerpt == {"access log excerpt": "artifacts/logs/access.log"}, "the Links column opens the excerpt"
-    assert (run.run_dir / excerpt["access log excerpt"]).read_text().startswith(str(platform.logs / "access.log"))
+    [(title, url)] = excerpt.items()
+    assert title.startswith("access log") and url.startswith("artifacts/excerpt-access"), "the Links column opens it"
+    assert "192.0.2.66" in (run.run_dir / url).read_text(), "the excerpt holds the attacker's lines"
     written = links("checks/test_traffic.py::test_daily_statistics_report_is_produced")
     assert written == {n: f"artifacts/{n}" for n in ("daily-statistics.html", "daily-statistics.json")}, written
     measured = {c["nodeid"]: c.get("measured", {}) for c in run.summary["checks"]}

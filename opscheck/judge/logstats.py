@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from opscheck.identity import SUITE_AGENTS
+from opscheck.identity import NOT_USERS
 from opscheck.judge import accessbulk
 from opscheck.judge.logformats import AccessFormat, AppFormat
 
@@ -159,7 +159,7 @@ def traffic_in(
         for chunk in chunks:
             _add_lines(figures, chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, BUCKETS_MS, SUITE_AGENTS, leave_out, least):
+    for found in accessbulk.grouped(chunks, BUCKETS_MS, NOT_USERS, leave_out, least):
         if isinstance(found, bytes):
             _add_lines(figures, found.split(b"\n"), form, leave_out)
         else:
@@ -189,7 +189,7 @@ def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
 def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
     for line in lines:
         record = form.parse(line)
-        if record is None or record.agent.startswith(SUITE_AGENTS) or record.client in leave_out:
+        if record is None or record.agent.startswith(NOT_USERS) or record.client in leave_out:
             continue
         figures.requests += 1
         figures.clients.add(record.client)

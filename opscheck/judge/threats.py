@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from opscheck.identity import NOT_USERS
 from opscheck.judge.logformats import AccessFormat
 from opscheck.target.security import Security
 
@@ -44,16 +45,20 @@ def from_access(lines: Iterable[bytes], spec: Security, form: AccessFormat = DEF
         if record is None or record.client in trusted:
             continue
         client = record.client
-        found.requests[client] += 1
-        found.per_minute[(client, int(record.time // 60))] += 1
-        if record.status in (403, 404) or record.status >= 500:
-            found.error_answers[client] += 1
-            found.error_paths[client][f"{record.status} {record.path}"] += 1
         if record.path == spec.login_path and record.method == "POST":
             if record.status in (401, 403):
                 found.failed_logins[client] += 1
             elif 200 <= record.status < 300 and found.failed_logins[client] >= spec.failed_logins_per_client:
                 found.success_after_failures[client] = found.failed_logins[client]
+        if record.agent.startswith(NOT_USERS):
+            # The suite's own probes, scans and load runs are no flood, error collector or scanner (its scans read
+            # as 357 requests a minute). Logins are judged whatever the agent: the suite never logs in.
+            continue
+        found.requests[client] += 1
+        found.per_minute[(client, int(record.time // 60))] += 1
+        if record.status in (403, 404) or record.status >= 500:
+            found.error_answers[client] += 1
+            found.error_paths[client][f"{record.status} {record.path}"] += 1
         request_line = form.request_line(line).lower()
         if any(signature in request_line for signature in signatures):
             found.signatures[client][request_line.split(" ")[1] if " " in request_line else request_line] += 1

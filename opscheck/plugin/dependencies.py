@@ -191,7 +191,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         declared = item.get_closest_marker("level")
         level = blocked_level(Level.parse(declared.args[0]) if declared else UNREACHABLE)
-        message = f"blocked: {cause.id} is down ({cause.cause})"
+        message = f"blocked: {cause.id} is down ({cause.cause}). Manual: {REMEDY[cause.part]}"
         item.setup = lambda: None  # type: ignore[method-assign]
         item.runtest = functools.partial(_fail, level, message)  # type: ignore[method-assign]
 

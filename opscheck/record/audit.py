@@ -118,14 +118,14 @@ def stale_attestation(reports: Path, item: str, title: str, limit_days: float) -
     latest = latest_attestation(reports, item)
     how = f"opscheck attest {item} --by NAME --note '…' --evidence FILE --reports-dir {reports}"
     if latest is None:
-        return None, f"no one has attested {item} ({title}) in {reports / CHAIN}. Do it, then: {how}"
+        return None, f"no one has attested {item} ({title}) in {reports / CHAIN}. Manual: do it, then: {how}"
     age_days = (datetime.now(UTC) - datetime.fromisoformat(latest["at"])).total_seconds() / 86400
     latest = {**latest, "age_days": round(age_days, 1)}
     if age_days <= limit_days:
         return latest, ""
     return latest, (
         f"{item} ({title}) was last attested {age_days:.0f} days ago by {latest['by']} (at most {limit_days:g} "
-        f"days): {latest.get('note') or 'no note'}. Do it again, then: {how}"
+        f"days): {latest.get('note') or 'no note'}. Manual: do it again, then: {how}"
     )
 
 

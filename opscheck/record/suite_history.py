@@ -79,8 +79,9 @@ class Period:
             return None
         return (
             f"cannot tell {what}: the suite's history ({self.reports}) holds daily runs on {self.days_covered} of the "
-            f"last {self.days} days, {needed - self.days_covered} short of the {needed} needed. Run `pytest -m daily` "
-            f"every day with --reports-dir {self.reports} (or point [history] reports at where they are kept)"
+            f"last {self.days} days, {needed - self.days_covered} short of the {needed} needed. "
+            f"Manual: run `pytest -m daily` every day with --reports-dir {self.reports} "
+            "(or point [history] reports at where they are kept)"
         )
 
     def daily_figures(self) -> list[tuple[datetime, dict[str, float]]]:

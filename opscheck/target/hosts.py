@@ -23,6 +23,9 @@ class Host(Section):
     # What must be listening (tcp://ADDRESS:PORT) and running (a command-line substring) there (T1).
     listens: list[str] = []
     processes: list[str] = []
+    # T1: the service that owns each `listens` address (address -> unit), named in the remedy; an address left out
+    # is owned by the component, PostgreSQL or Redis whose URL names its port (see Target.port_owner).
+    port_owners: dict[str, str] = {}
     # Where the platform keeps data, logs and backups on this host: T3 watches their file systems.
     disk_paths: list[Path] = []
     # D6: CPU and memory are judged inside this cgroup (a container's view: its quota, its limit), given

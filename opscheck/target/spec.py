@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import urlsplit
 
 from pydantic import field_validator, model_validator
 
@@ -21,6 +22,9 @@ from opscheck.target.redis import Redis
 from opscheck.target.security import Dependencies, Security, Tls
 from opscheck.target.thresholds import Thresholds
 from opscheck.target.topology import Topology
+
+# The manual's systemd units of the components (サービス再起動), named in a silent port's remedy.
+SERVICES = {"api": "miraikakaku-api", "frontend": "miraikakaku-frontend"}
 
 
 class Target(Section):
@@ -78,6 +82,18 @@ class Target(Section):
 
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def port_owner(self, host: Host, address: str) -> str | None:
+        """The unit to restart when `address` is silent: the host's word, else whose URL names its port."""
+        if address in host.port_owners:
+            return host.port_owners[address]
+        port = address.rsplit(":", 1)[-1]
+        owners = {str(urlsplit(c.base_url).port or ""): SERVICES[n] for n in SERVICES if (c := self.component(n))}
+        if self.postgres:
+            owners[str(self.postgres.port)] = "postgresql"
+        if self.redis:
+            owners[str(urlsplit(self.redis.url).port or 6379)] = "redis-server"
+        return owners.get(port)
 
     def component(self, name: str) -> Component | None:
         return getattr(self.components, name)

@@ -8,9 +8,9 @@ from opscheck.target.security import Security
 SPEC = Security(trusted_clients=["10.0.0.100"])
 
 
-def line(client: str, method: str, path: str, status: int, second: int = 0) -> bytes:
+def line(client: str, method: str, path: str, status: int, second: int = 0, agent: str = "x") -> bytes:
     return (f'{client} - - [29/Nov/2026:08:{second // 60:02d}:{second % 60:02d} +0000] "{method} {path} HTTP/1.1" '
-            f'{status} 10 "-" "x" 0.01').encode()  # fmt: skip
+            f'{status} 10 "-" "{agent}" 0.01').encode()  # fmt: skip
 
 
 def test_a_login_that_succeeds_after_a_burst_of_failures_is_remembered():
@@ -51,3 +51,13 @@ def test_failed_logins_written_with_ip_are_seen_too():
     add_application_log(found, [b"[2026-11-29T09:00:00+09:00] WARN api.auth: login failed: user=root ip=192.0.2.9"],
                         SPEC)  # fmt: skip
     assert found.accounts["root"] == {"192.0.2.9"}
+
+
+def test_the_suites_own_scans_are_no_flood_scanner_or_error_collector_but_logins_are_judged():
+    """The API scan's 357 requests a minute, its 404s and its odd paths are the suite's, not an attacker's."""
+    scan = [line("192.0.2.9", "GET", "/.env" if s % 2 else "/x", 404, s % 60, "opscheck-scan/run") for s in range(400)]
+    probes = [line("192.0.2.9", "GET", "/schemathesis-probe%5C", 404, 1, "schemathesis/4.32.5")]
+    logins = [line("192.0.2.9", "POST", "/api/auth/login", 401, s, "opscheck-probe/1") for s in range(12)]
+    found = from_access(scan + probes + logins, SPEC)
+    assert found.floods(SPEC.flood_per_minute) == {} and not found.error_answers and not found.signatures
+    assert found.failed_logins["192.0.2.9"] == 12, "a spoofed agent does not hide a brute force"
