@@ -28,7 +28,8 @@ def test_certificate_verifies_and_is_far_from_expiry(tls_endpoint, target, measu
     if seen.verify_error:
         names = ", ".join(seen.names) or "none"
         fail_at(Level.ERROR, f"{tls_endpoint}: the certificate does not verify: {seen.verify_error} (subject "
-                f"{seen.subject}; names {names}; CA bundle {target.spec.tls.ca_bundle})")  # fmt: skip
+                f"{seen.subject}; names {names}; CA bundle {target.spec.tls.ca_bundle}). Manual (X6): reissue it for "
+                "this name from the right CA (certbot certificates), reload nginx")  # fmt: skip
     if days is not None and days < ERROR_DAYS:
         fail_at(Level.ERROR, f"{tls_endpoint}: the certificate expires in {days:.1f} days ({expiry}). "
                 "Manual (X6): renew today; find why automatic renewal did not (X7)")  # fmt: skip

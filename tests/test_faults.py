@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.faults import CATALOGUE
-from tests.conftest import faulted
+from tests.conftest import faulted, run_pytest
 
 LEVELS = ["warning", "error", "critical"]
 # How a failure says what to do: the manual's action, as the checks and ProbeError word it.
@@ -204,13 +204,22 @@ def test_the_brute_force_excerpt_holds_the_attacker_not_the_suite(platform, run_
     assert f"artifacts/{excerpt.name}" in (run.run_dir / "report.html").read_text(), "the check's row links it"
 
 
-def test_the_api_scan_does_not_judge_an_outage(platform, run_checks):
+def test_the_api_scan_does_not_judge_an_outage(platform, run_checks, tmp_path):
     """Redis down makes the API answer 5xx: the scan says it could not judge, and why, not 'a crash an attacker can
-    repeat'; and the silent port names Redis's own service, not the API's."""
+    repeat'; and the silent port names Redis's own service, not the API's (blocked by Redis; and without the
+    preflight, by the port's owner)."""
+    unchecked = tmp_path / "no-preflight.toml"
+    unchecked.write_text(platform.target_file.read_text() + "\n[topology]\npreflight = false\n")
     with faulted(platform, "redis-down"):
         run = run_checks("-m", "security or daily", "-k", "api_fail or ports_listen")
+        env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
+        owned = run_pytest(
+            ["checks", f"--target={unchecked}", "-m", "daily", "-k", "ports_listen"], tmp_path / "r", env
+        )
+    [silent] = [c["message"] for c in owned.summary["checks"] if c["outcome"] == "failed"]
+    assert "(redis-server)" in silent and "systemctl restart redis-server" in silent, silent
     messages = {c["nodeid"].split("::")[-1]: c["message"] for c in run.summary["checks"] if c["outcome"] != "passed"}
     assert "could not judge the API's attack surface" in messages["test_no_input_makes_the_api_fail"], messages
     assert "attacker" not in messages["test_no_input_makes_the_api_fail"]
     port = messages["test_declared_ports_listen[sandbox]"]
-    assert "(redis-server)" in port and "systemctl restart redis-server" in port and "miraikakaku-api" not in port
+    assert "blocked: Redis at" in port and "miraikakaku-api" not in port, "the silent port is Redis's, not the API's"

@@ -177,8 +177,10 @@ def cause_of(item: pytest.Item, graph_needs: bool) -> Down | None:
 @pytest.hookimpl(trylast=True)  # after the levels plugin has checked every check's marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A check whose part is down fails at once: its fixtures (which would wait out their timeouts) are not set
-    up, and running it raises the blocked failure at its level; setup and teardown stay pytest's own."""
-    if not down_parts(config):
+    up, and running it raises the blocked failure at its level; setup and teardown stay pytest's own.
+
+    Not while settling (--settle): a part that comes back within the window must be tried again for real."""
+    if not down_parts(config) or config.getoption("opscheck_settle", 0.0):
         return
     spec = loaded_target(config).spec  # type: ignore[union-attr]  # down_parts found one
     for item in items:
