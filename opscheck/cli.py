@@ -26,6 +26,11 @@ TARGETS_DIR = REPO / "targets"  # as pytest's --target
 CHECKS_DIR = REPO / "checks"
 
 
+def _reports_dir(parser: argparse.ArgumentParser, default: Path = Path("reports")) -> None:
+    """Where the run folders and the audit chain are: $OPSCHECK_REPORTS_DIR, else `default`."""
+    parser.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, default)))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     plugged = {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for action, text in (("verify", "check that every run is intact and the chain unbroken"), ("list", "the runs"),
                          ("prune", "remove old run folders, recording it in the chain")):  # fmt: skip
         sub = trail.add_parser(action, help=text)
-        sub.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+        _reports_dir(sub)
         if action == "prune":
             sub.add_argument("--keep-days", type=float, required=True, help="keep runs finished this recently")
     commands.add_parser("items", help="every manual item: ID, both wordings, when, how many checks")
@@ -87,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     vouch.add_argument("--by", required=True, help="who attests (a name the auditor can ask)")
     vouch.add_argument("--note", default="", help="what was done, and where to read more")
     vouch.add_argument("--evidence", type=Path, action="append", default=[], help="a file kept with it (repeatable)")
-    vouch.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    _reports_dir(vouch)
     accept = commands.add_parser("waive", help="accept a known failure of an item until a date (InSpec's waiver): "
                                  "it shows as WAIVED and does not fail runs; kept in the audit chain")  # fmt: skip
     accept.add_argument("item", help="the checklist ID, e.g. D8")
     accept.add_argument("--until", required=True, type=date.fromisoformat, help="the last day it applies (YYYY-MM-DD)")
     accept.add_argument("--why", required=True, help="the reason, and what is being done about it")
     accept.add_argument("--by", required=True, help="who accepts the risk (a name the auditor can ask)")
-    accept.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, "reports")))
+    _reports_dir(accept)
     timer = commands.add_parser("serve", help="run a schedule on a timer; answer /healthz, /metrics and the "
                                 "reports folder over HTTP (loopback by default)")  # fmt: skip
     timer.add_argument("--target", required=True, help="what pytest's --target accepts")
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     timer.add_argument("--host", default="127.0.0.1", help="the address to listen on (default loopback only)")
     timer.add_argument("--port", type=int, default=9469, help="default 9469")
     timer.add_argument("--run-timeout", type=float, default=1800, help="stop a run after this many seconds")
-    timer.add_argument("--reports-dir", type=Path, default=Path(os.environ.get(audit.REPORTS_ENV, REPO / "reports")))
+    _reports_dir(timer, REPO / "reports")
     for name in plugged:
         commands.add_parser(name, help=f"(plugin) see `opscheck {name} --help`")
     args = parser.parse_args(argv)

@@ -174,16 +174,7 @@ def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
         figures.hourly[hour] += count
     for request, status, bucket, count in found.requests:
         method, path = accessbulk.request_of(request)
-        figures.requests += count
-        figures.statuses[status] += count
-        endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
-        endpoint.requests += count
-        if status >= 500:
-            endpoint.server_errors += count
-        elif status >= 400:
-            endpoint.client_errors += count
-        figures.latency_histogram[bucket] += count
-        endpoint.latency_histogram[bucket] += count
+        _tally(figures, method, path, status, bucket, count)
 
 
 def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
@@ -191,18 +182,24 @@ def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, lea
         record = form.parse(line)
         if record is None or record.agent.startswith(NOT_USERS) or record.client in leave_out:
             continue
-        figures.requests += 1
         figures.clients.add(record.client)
         figures.per_client[record.client] += 1
-        figures.statuses[record.status] += 1
         figures.hourly[int(record.time // 3600)] += 1
-        endpoint = figures.endpoints.setdefault(f"{record.method} {endpoint_of(record.path)}", EndpointTraffic())
-        endpoint.requests += 1
-        if record.status >= 500:
-            endpoint.server_errors += 1
-        elif record.status >= 400:
-            endpoint.client_errors += 1
-        if record.request_time is not None:
-            bucket = bisect.bisect_left(BUCKETS_MS, record.request_time * 1000)
-            figures.latency_histogram[bucket] += 1
-            endpoint.latency_histogram[bucket] += 1
+        seconds = record.request_time
+        bucket = None if seconds is None else bisect.bisect_left(BUCKETS_MS, seconds * 1000)
+        _tally(figures, record.method, record.path, record.status, bucket, 1)
+
+
+def _tally(figures: Traffic, method: str, path: str, status: int, bucket: int | None, count: int) -> None:
+    """`count` requests of one endpoint, status and latency bucket (None: not logged), whichever way they were read."""
+    figures.requests += count
+    figures.statuses[status] += count
+    endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
+    endpoint.requests += count
+    if status >= 500:
+        endpoint.server_errors += count
+    elif status >= 400:
+        endpoint.client_errors += count
+    if bucket is not None:
+        figures.latency_histogram[bucket] += count
+        endpoint.latency_histogram[bucket] += count

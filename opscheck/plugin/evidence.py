@@ -75,16 +75,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if log is None:
             continue
         patterns = chosen.get(name, ())
-        text = "\n".join(chosen_lines(log.tail(READ_LINES), patterns)) or "(no such line, or unreadable)"
-        for secret in target.secret_values():
-            text = text.replace(secret, "***")
         which = f"lines matching {', '.join(patterns)}" if patterns else f"last {EXCERPT_LINES} lines"
         title = f"{name} log ({log.place}): {which}, without the suite's own requests"
-        if folder is None:
-            report.sections.append((title, text))
-            continue
-        excerpt = folder / _excerpt_name(name, patterns)
-        if not excerpt.exists():  # one excerpt per log (and choice) per run, shared by every check that uses it
+        excerpt = folder / _excerpt_name(name, patterns) if folder is not None else None
+        if excerpt is None or not excerpt.exists():  # one read per log (and choice) per run, shared by its checks
+            text = "\n".join(chosen_lines(log.tail(READ_LINES), patterns)) or "(no such line, or unreadable)"
+            for secret in target.secret_values():
+                text = text.replace(secret, "***")
+            if excerpt is None:
+                report.sections.append((title, text))
+                continue
             excerpt.write_text(text + "\n")
         report.sections.append((title, f"artifacts/{excerpt.name}"))
         report.extras = [*getattr(report, "extras", []), html_extras.url(f"artifacts/{excerpt.name}", name=title)]
