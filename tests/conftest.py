@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +15,14 @@ import pytest
 
 from sandbox import faults, lifecycle
 from sandbox.state import Sandbox
+from tests.prestarted import Prestarted
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Each self-test starts `pytest checks …` as an operator would, and an operator's Python caches bytecode. A machine
+# that sets PYTHONDONTWRITEBYTECODE (this one does) makes every such run re-rewrite and recompile the suite and its
+# plugin (~200 modules, about a second a run, over several hundred runs).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @dataclass
@@ -42,12 +48,19 @@ class CheckRun:
 
 def run_pytest(args: list[str], reports: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CheckRun:
     before = {p for p in reports.iterdir() if p.is_dir()} if reports.exists() else set()
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", *args, "--reports-dir", str(reports), "-p", "no:randomly"],
-        cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+    result = _prestarted().run(
+        [*args, "--reports-dir", str(reports), "-p", "no:randomly"], {**os.environ, **(env or {})}, timeout
+    )
     new = sorted({p for p in reports.iterdir() if p.is_dir()} - before) if reports.exists() else []
-    return CheckRun(result.returncode, result.stdout + result.stderr, new[-1] if new else None)
+    return CheckRun(result.returncode, result.output, new[-1] if new else None)
+
+
+@functools.cache
+def _prestarted() -> Prestarted:
+    """This process's warm pytest (tests.prestarted), started at its first run and ended with the process."""
+    warm = Prestarted(REPO)
+    atexit.register(warm.close)
+    return warm
 
 
 @contextlib.contextmanager
