@@ -3,27 +3,37 @@ next run, so the audit trail says what happened instead of holding a folder nobo
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from opscheck.record import audit
 
 MARK = "INCOMPLETE"  # in a run folder from its start until its summary is written
 ELSEWHERE_GRACE = timedelta(hours=24)  # a run of another machine (a shared reports folder) may still be going
+# The mark of each run this process is making, held open and locked until it finishes: the kernel drops the lock
+# when the process ends however it ends, so a lock that can be taken means the run is over.
+_HELD: dict[Path, IO[str]] = {}
 
 
 def mark_started(run_dir: Path, target: str | None, selection: str, started: datetime) -> None:
     facts = {"run_id": run_dir.name, "target": target, "selection": selection, "started": started.isoformat(),
              "pid": os.getpid(), "host": socket.gethostname()}  # fmt: skip
-    (run_dir / MARK).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+    mark = (run_dir / MARK).open("w", encoding="utf-8")
+    fcntl.flock(mark, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    mark.write(json.dumps(facts, indent=2) + "\n")
+    mark.flush()
+    _HELD[run_dir] = mark
 
 
 def mark_finished(run_dir: Path) -> None:
     (run_dir / MARK).unlink(missing_ok=True)
+    if (held := _HELD.pop(run_dir, None)) is not None:
+        held.close()
 
 
 def pending(reports: Path, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -37,7 +47,7 @@ def pending(reports: Path, now: datetime | None = None) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             facts = {}
         facts = {**facts, "run_id": folder.name}
-        if not _still_running(facts, now or datetime.now(UTC)):
+        if not _still_running(folder / MARK, facts, now or datetime.now(UTC)):
             found.append(facts)
     recorded = audit.recorded_runs(reports)
     return [f for f in found if f["run_id"] not in recorded]
@@ -62,12 +72,18 @@ def describe(facts: dict[str, Any]) -> str:
     return f"{facts['run_id']} (started {started} UTC, {who})"
 
 
-def _still_running(facts: dict[str, Any], now: datetime) -> bool:
+def _still_running(mark: Path, facts: dict[str, Any], now: datetime) -> bool:
+    """On this machine, whether the run still holds its mark's lock (not its pid's name: a pid is reused, and a
+    run started by a wrapper has no `pytest` in its command line); of another machine, whether it began within
+    the grace."""
     if facts.get("host") != socket.gethostname():
         started = facts.get("started")
         return bool(started) and now - datetime.fromisoformat(started) < ELSEWHERE_GRACE
     try:
-        command = Path(f"/proc/{int(facts['pid'])}/cmdline").read_bytes()
-    except (KeyError, ValueError, OSError):
+        with mark.open(encoding="utf-8") as probe:
+            fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
         return False
-    return b"pytest" in command or b"opscheck" in command
+    return False
