@@ -66,9 +66,15 @@ def _prestarted() -> Prestarted:
 @contextlib.contextmanager
 def faulted(platform: Sandbox, name: str) -> Iterator[faults.Fault]:
     """The sandbox with one fault injected for the block, healed after it whatever happens."""
-    fault = faults.inject(platform, name)
-    try:
+    with faulted_together(platform, [name]) as [fault]:
         yield fault
+
+
+@contextlib.contextmanager
+def faulted_together(platform: Sandbox, names: list[str]) -> Iterator[list[faults.Fault]]:
+    """The sandbox with these faults injected at once for the block, all healed after it whatever happens."""
+    try:
+        yield [faults.inject(platform, name) for name in names]
     finally:
         faults.heal(platform)
 

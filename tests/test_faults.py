@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox.faults import CATALOGUE
-from tests.conftest import faulted, run_pytest
+from tests.conftest import faulted, faulted_together, run_pytest
+from tests.fault_groups import grouped, union
 
 LEVELS = ["warning", "error", "critical"]
 # How a failure says what to do: the manual's action, as the checks and ProbeError word it.
@@ -61,22 +62,43 @@ def test_healthy_sandbox_passes_every_security_check(run_checks):
     assert {"X1", "X2", "X3"} <= {i for c in run.summary["checks"] for i in c["checklist"]}
 
 
-@pytest.mark.parametrize("name", [name for name, fault in CATALOGUE.items() if fault.catches])
-def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, name):
-    with faulted(platform, name) as fault:
+DAILY_GROUPS = grouped([name for name, fault in CATALOGUE.items() if fault.catches], "daily")
+
+
+@pytest.mark.parametrize("group", DAILY_GROUPS, ids="+".join)
+def test_fault_fails_exactly_its_checks_at_their_levels(platform, run_checks, group):
+    with faulted_together(platform, list(group)) as injected:
         broken = run_checks("-m", "daily")
     declared = {c["nodeid"]: c["level"] for c in broken.summary["checks"]}
-    expected = fault.expected_failures(declared)
+    each = {fault.name: fault.expected_failures(declared) for fault in injected}
+    expected = union(each)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
     worst = max(expected.values(), key=LEVELS.index)
     expected_exit = 1 if LEVELS.index(worst) >= LEVELS.index("error") else 0
     assert broken.returncode == expected_exit, broken.output
-    assert f"{worst.upper()} (" in broken.output or fault.roots, "the terminal summary groups failures by level"
-    assert_root_causes_first(fault, broken, expected)
+    roots = injected[0].roots if len(injected) == 1 else ()
+    assert f"{worst.upper()} (" in broken.output or roots, "the terminal summary groups failures by level"
+    if len(injected) == 1:
+        assert_root_causes_first(injected[0], broken, expected)
+    else:
+        assert broken.summary["root_causes"] == [], "faults that stop no part name no cause"
     assert without_remedy(broken) == {}, "every failure says what to do (the manual's action)"
+    each_alone(platform, run_checks, each, "daily")
 
     healed = run_checks(only=sorted(expected))
     assert healed.failed() == {} and healed.outcomes().get("passed") == len(expected), healed.output
+
+
+def each_alone(platform, run, each: dict[str, dict[str, str]], selection: str) -> None:
+    """Of a group's faults (`each`: name → what it must fail), each injected alone fails exactly its own checks
+    among the group's: the group's run cannot tell whose doing a failure was."""
+    if len(each) == 1:
+        return
+    checks = sorted(union(each))
+    for name, own in each.items():
+        with faulted(platform, name):
+            alone = run("-m", selection, only=checks)
+        assert alone.failed() == own, f"{name} alone:\n" + difference(alone.failed(), own, alone.output)
 
 
 def assert_root_causes_first(fault, run, expected: dict[str, str]) -> None:
@@ -95,18 +117,30 @@ def assert_root_causes_first(fault, run, expected: dict[str, str]) -> None:
         assert f"{len(cause['blocks'])} check(s) blocked by it" in verdict and cause["remedy"][:40] in verdict
 
 
-OTHER_SELECTIONS = [(selection, name) for name, fault in CATALOGUE.items() for selection in fault.selections()]
+def in_groups(selections: dict[str, list[str]], shape: str = "default") -> list:
+    """(selection, group) parameters: each selection's faults (`selections`: selection → names) in groups."""
+    return [
+        pytest.param(selection, group, id=f"{selection}-{'+'.join(group)}")
+        for selection, names in selections.items()
+        for group in grouped(names, selection, shape)
+    ]
 
 
-@pytest.mark.parametrize(("selection", "name"), OTHER_SELECTIONS)
-def test_fault_fails_exactly_its_checks_in_other_selections(platform, run_checks, selection, name):
+SELECTIONS = sorted({selection for fault in CATALOGUE.values() for selection in fault.selections()})
+OTHER_SELECTIONS = in_groups({s: [n for n, fault in CATALOGUE.items() if s in fault.selections()] for s in SELECTIONS})
+
+
+@pytest.mark.parametrize(("selection", "group"), OTHER_SELECTIONS)
+def test_fault_fails_exactly_its_checks_in_other_selections(platform, run_checks, selection, group):
     """The restore drill and the post-restore checks have faults of their own, run with their own mark."""
-    with faulted(platform, name) as fault:
+    with faulted_together(platform, list(group)) as injected:
         broken = run_checks("-m", selection)
     declared = {c["nodeid"]: c["level"] for c in broken.summary["checks"]}
-    expected = fault.expected_failures(declared, selection)
+    each = {fault.name: fault.expected_failures(declared, selection) for fault in injected}
+    expected = union(each)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
     assert without_remedy(broken) == {}, "every failure says what to do (the manual's action)"
+    each_alone(platform, run_checks, each, selection)
 
 
 def test_warnings_fail_the_run_only_when_asked(platform, run_checks):
@@ -161,12 +195,18 @@ def _concerns_the_shape(fault) -> bool:
 
 
 MANUAL_SHAPED = [name for name, fault in CATALOGUE.items() if _concerns_the_shape(fault)]
-MANUAL_SELECTIONS = [
-    (s, n)
-    for n in MANUAL_SHAPED
-    for s in ("daily", *CATALOGUE[n].selections("manual"))
-    if CATALOGUE[n].wanted(s, "manual") or s != "daily"
-]
+
+
+def _manual_catches(name: str, selection: str) -> bool:
+    fault = CATALOGUE[name]
+    return selection in ("daily", *fault.selections("manual")) and (
+        selection != "daily" or fault.wanted("daily", "manual")
+    )
+
+
+MANUAL_SELECTIONS = in_groups(
+    {s: [n for n in MANUAL_SHAPED if _manual_catches(n, s)] for s in ("daily", *SELECTIONS)}, shape="manual"
+)
 
 
 @pytest.mark.parametrize("selection", ["daily", "weekly", "monthly", "security"])
@@ -179,14 +219,16 @@ def test_healthy_manual_shape_passes_every_check(run_manual_checks, selection):
     assert skipped <= {"checks/test_cache.py::test_streaming_engine_ticks_are_fresh"}, skipped
 
 
-@pytest.mark.parametrize(("selection", "name"), MANUAL_SELECTIONS)
-def test_fault_fails_exactly_its_checks_on_the_manual_shape(manual_platform, run_manual_checks, selection, name):
-    with faulted(manual_platform, name) as fault:
+@pytest.mark.parametrize(("selection", "group"), MANUAL_SELECTIONS)
+def test_fault_fails_exactly_its_checks_on_the_manual_shape(manual_platform, run_manual_checks, selection, group):
+    with faulted_together(manual_platform, list(group)) as injected:
         broken = run_manual_checks("-m", selection)
     declared = {c["nodeid"]: c["level"] for c in broken.summary["checks"]}
     skipped = frozenset(c["nodeid"] for c in broken.summary["checks"] if c["outcome"] == "skipped")
-    expected = fault.expected_failures(declared, selection, shape="manual", skipped=skipped)
+    each = {f.name: f.expected_failures(declared, selection, shape="manual", skipped=skipped) for f in injected}
+    expected = union(each)
     assert broken.failed() == expected, difference(broken.failed(), expected, broken.output)
+    each_alone(manual_platform, run_manual_checks, each, selection)
 
 
 def test_a_full_redis_reports_its_evictions_too(platform, run_checks):
