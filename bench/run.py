@@ -13,13 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import daily, database, drill, fleet, load, logs, silent
+from bench import daily, database, drill, fleet, load, logs, selftests, silent
 from bench.goals import Goal
 from opscheck.target.loader import load_target
 from sandbox import lifecycle
 from sandbox.state import Sandbox
 
-BENCHMARKS = ("logs", "integrity", "daily", "silent", "drill", "load", "fleet")
+BENCHMARKS = ("logs", "integrity", "daily", "silent", "drill", "load", "fleet", "selftests")
+LONG = ("selftests",)  # run only when named with --only: the whole self-test suite
 
 
 def show(title: str, rows: dict[str, str | Goal]) -> None:
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--before", action="store_true", help="logs: also the line-by-line engine (slow)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or BENCHMARKS)
+    wanted = set(args.only or set(BENCHMARKS) - set(LONG))
 
     if "logs" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
@@ -52,6 +53,8 @@ def main() -> None:
     if "fleet" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
         show("The fleet over ssh against one host", fleet.fleet(args.dir, large))
+    if "selftests" in wanted:
+        show("The self-tests, as CI runs them", selftests.selftests())
     if not wanted & {"integrity", "daily", "silent", "drill", "load"}:
         return
 
