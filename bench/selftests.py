@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 def selftests() -> dict[str, str | Goal]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-n", "2", "-q", "-p", "no:randomly"],
-                          cwd=REPO, capture_output=True, text=True)  # fmt: skip
+                          cwd=REPO, capture_output=True, text=True, timeout=90 * 60)  # fmt: skip
     minutes = (time.perf_counter() - started) / 60
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
     counted = re.sub(r"=+", "", tail).strip()
