@@ -14,4 +14,5 @@ pytest_plugins = [
     "opscheck.plugin.load",
     "opscheck.plugin.parameters",
     "opscheck.plugin.fixtures",
+    "opscheck.plugin.samples",
 ]
