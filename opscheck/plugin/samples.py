@@ -4,6 +4,8 @@
 (2 s on the sandbox, 4 s at the manual's default). Both now run at once, in the same window, while the run waits
 on the first of them — nothing else of the suite's runs then, so its own requests stay out of both figures.
 Each keeps its own command and its own failure: a disk that cannot be read fails only the I/O check.
+Not opened earlier, while pytest collects: on a 2-core machine its work takes the CPU a runaway process would
+use, and the cpu-hog and io-saturated faults then read under their limits.
 """
 
 from __future__ import annotations
