@@ -46,11 +46,11 @@ def test_disks_have_room(host, host_spec, thresholds, measured):
 @pytest.mark.intraday
 @pytest.mark.checklist("T3")
 @pytest.mark.level("warning")
-def test_disks_keep_up_with_their_io(host, host_spec, target, thresholds, measured):
+def test_disks_keep_up_with_their_io(host_spec, resource_sample, thresholds, measured):
     """iostat -x's view of the devices under the platform's data: a device busy nearly all the time is saturated."""
     if not host_spec.disk_paths:
         pytest.skip(f"the target declares no disk paths for {host_spec.name} ([[hosts]] disk_paths)")
-    devices, unbacked = resources.io(host, [str(p) for p in host_spec.disk_paths], target.spec.performance.cpu_sample_s)
+    devices, unbacked = resource_sample.io.result()
     if not devices:
         pytest.skip(f"no block device under {', '.join(unbacked)} on {host_spec.name}: no I/O figures to judge")
     measured("busiest_device_percent", round(max(d.busy_percent for d in devices), 1))
@@ -84,9 +84,9 @@ def _watched(host_spec):
 @pytest.mark.intraday
 @pytest.mark.checklist("D6", "T3")
 @pytest.mark.level("warning")
-def test_cpu_under_limit(host, host_spec, target, thresholds, measured):
+def test_cpu_under_limit(host_spec, resource_sample, thresholds, measured):
     _watched(host_spec)
-    usage = resources.cpu(host, host_spec.cgroup, target.spec.performance.cpu_sample_s)
+    usage = resource_sample.cpu.result()
     measured("cpu_percent", round(usage.percent, 1))
     assert usage.percent <= thresholds.cpu_percent, (
         f"CPU on {host_spec.name} is {usage.percent:.0f} % ({usage.detail}; limit {thresholds.cpu_percent:g} %). "

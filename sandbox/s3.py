@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
 import httpx
 
 from sandbox.errors import SandboxError
@@ -44,6 +43,9 @@ def start(sandbox: Sandbox, state: State) -> int:
 
 
 def client(sandbox: Sandbox, state: State):
+    # boto3 takes ~0.3 s to import: only the fleet's uploads need it, not every `--target sandbox` run.
+    import boto3
+
     secrets = sandbox.secrets()
     key, secret = (secrets[name] for name in KEY_NAMES)
     return boto3.client("s3", endpoint_url=endpoint(state), region_name=REGION, aws_access_key_id=key,

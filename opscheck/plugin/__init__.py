@@ -1,6 +1,7 @@
 """The opscheck pytest plugin: each concern is one module of hooks and fixtures (as in pytest's own _pytest)."""
 
 pytest_plugins = [
+    "opscheck.plugin.housekeeping",
     "opscheck.plugin.target",
     "opscheck.plugin.dependencies",
     "opscheck.plugin.levels",
@@ -14,4 +15,5 @@ pytest_plugins = [
     "opscheck.plugin.load",
     "opscheck.plugin.parameters",
     "opscheck.plugin.fixtures",
+    "opscheck.plugin.samples",
 ]
