@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sandbox import suite_history, traffic
 from sandbox.faults.base import CRITICAL, ERROR, WARNING, Fault
-from sandbox.faults.logs import _log_sizes_file
+from sandbox.faults.logs import _forget_log_size
 from sandbox.shape import of
 from sandbox.state import Sandbox, State
 
@@ -24,7 +24,7 @@ def _rewrite_traffic(slowdown: float = 1.0, server_error_rate: float = 0.0, days
             old.unlink()
         traffic.write_history(sandbox.logs, end=datetime.now(UTC), days=days, slowdown=slowdown,
                               server_error_rate=server_error_rate, shape=of(state.shape))  # fmt: skip
-        _log_sizes_file(sandbox).unlink(missing_ok=True)  # the logs are new: nothing of theirs to take back
+        _forget_log_size(sandbox, "access.log")  # new: nothing of it to take back
 
     return change
 

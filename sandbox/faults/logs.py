@@ -78,6 +78,17 @@ def _remember_log_sizes(sandbox: Sandbox) -> None:
         atomic_write(_log_sizes_file(sandbox), json.dumps(sizes))
 
 
+def _forget_log_size(sandbox: Sandbox, name: str) -> None:
+    """A log written anew (its history rewritten): heal has nothing of it to take back; the other logs' sizes stay,
+    for the faults injected with it."""
+    try:
+        sizes = json.loads(_log_sizes_file(sandbox).read_text())
+    except OSError:
+        return
+    sizes.pop(name, None)
+    atomic_write(_log_sizes_file(sandbox), json.dumps(sizes))
+
+
 def _truncate_logs(sandbox: Sandbox) -> None:
     try:
         sizes = json.loads(_log_sizes_file(sandbox).read_text())
