@@ -143,6 +143,19 @@ def superuser_conninfo(pg_dir: Path, port: int, dbname: str = "postgres") -> str
     return f"host={pg_dir} port={port} user=postgres dbname={dbname}"
 
 
+def read_prices(conn, blocks: int, counted_afresh: bool = True) -> None:
+    """stock_prices read whole until about `blocks` blocks were read, after the statistics reset if
+    `counted_afresh` (the cache hit ratio, W4, then measures only this reading). Without the reset (which would
+    also forget when each table was analyzed, P2), the reads outweigh the initial load's, as weeks of traffic do.
+    `conn`: a superuser's, in autocommit mode."""
+    if counted_afresh:
+        conn.execute("SELECT pg_stat_reset()")
+    pages = conn.execute("SELECT greatest(relpages, 1) FROM pg_class WHERE relname = 'stock_prices'").fetchone()[0]
+    for _ in range(max(1, blocks // pages)):
+        conn.execute("SELECT count(*) FROM stock_prices")
+    conn.execute("SELECT pg_stat_force_next_flush()")
+
+
 def remove(pg_dir: Path) -> None:
     shutil.rmtree(pg_dir, ignore_errors=True)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import postgres
+from sandbox import lifecycle, postgres
 from sandbox.active import remember
 from sandbox.errors import SandboxError
 from sandbox.faults.base import BATCH, CRITICAL, ERROR, PERF, PG, RESTORE, WARNING, Fault, _stop_fault_process
@@ -30,7 +30,7 @@ STATS_FLUSH_S = 1.5  # PostgreSQL 15 flushes table statistics at most a second l
 IDLE_IN_TRANSACTION_S = 5  # the sandbox target's [database] idle_in_transaction_s
 DB_HEALTH = "checks/test_database_health.py"
 WRAPAROUND_AGE = 1_200_000_000  # transaction IDs: 56 % of the 2^31 to wraparound
-CACHE_READS = 200  # full reads of stock_prices (about 100 blocks each) after the statistics reset
+CACHE_READS = 20_000  # blocks of stock_prices read after the statistics reset
 FAULT_SCHEMA = "opscheck_faults"
 
 
@@ -247,7 +247,8 @@ def _starve_cache(sandbox: Sandbox, state: State) -> None:
     with _superuser(state) as conn:
         conn.execute("ALTER SYSTEM SET shared_buffers = '128kB'")
     postgres.restart(Path(state.pg_dir))
-    _read_prices(state, repeat=CACHE_READS)
+    with _superuser(state) as conn:
+        postgres.read_prices(conn, CACHE_READS)
 
 
 def _feed_cache(sandbox: Sandbox, state: State) -> None:
@@ -255,16 +256,9 @@ def _feed_cache(sandbox: Sandbox, state: State) -> None:
     with _superuser(state) as conn:
         conn.execute("ALTER SYSTEM RESET shared_buffers")
     postgres.restart(Path(state.pg_dir))
-    _read_prices(state, repeat=1)  # into the cache, then counted afresh
-    _read_prices(state, repeat=CACHE_READS)
-
-
-def _read_prices(state: State, repeat: int) -> None:
     with _superuser(state) as conn:
-        conn.execute("SELECT pg_stat_reset()")
-        for _ in range(repeat):
-            conn.execute("SELECT count(*) FROM stock_prices")
-        conn.execute("SELECT pg_stat_force_next_flush()")
+        postgres.read_prices(conn, 1)  # into the cache, then counted afresh
+        postgres.read_prices(conn, lifecycle.WARM_BLOCKS)
 
 
 def _as_superuser(*statements: str) -> Callable[[Sandbox, State], None]:
