@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.daily, pytest.mark.morning, pytest.mark.checklist("D4"
 
 @pytest.fixture(scope="session")
 def rule_context(target):
-    """Shared by every rule of the run, so the built-ins read stock_prices once."""
+    """Shared by every rule of the run, so the built-ins read the schema's guards and stock_prices once."""
     return RuleContext(target.spec.integrity, datetime.now(target.spec.zone()).date())
 
 
@@ -21,12 +21,15 @@ def test_stock_prices_keep_the_rule(db, rule_context, integrity_rule, measured):
     verdict = integrity_rule.judge(db, rule_context)
     total = verdict.total
     measured("rows_breaking_it", total)
+    if verdict.enforced_by:
+        measured("enforced_by", verdict.enforced_by)
     if total > integrity_rule.limit:
         examples = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in verdict.examples)
         fail_at(
             Level.parse(integrity_rule.level),
             f"{total} row(s) break '{integrity_rule.name}' ({integrity_rule.description}; "
-            f"limit {integrity_rule.limit}). Examples: {examples}. Manual: {integrity_rule.remedy or 'correct them'}",
+            f"limit {integrity_rule.limit}). Examples: {examples}. Manual: {integrity_rule.remedy or 'correct them'}"
+            + (f"; {verdict.note}" if verdict.note else ""),
         )
 
 

@@ -28,7 +28,6 @@ CREATE TABLE stock_prices (
     close numeric(12,4) NOT NULL,
     volume bigint NOT NULL
 );
-CREATE INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC);
 CREATE TABLE users (
     id serial PRIMARY KEY,
     username text UNIQUE NOT NULL,
@@ -44,13 +43,37 @@ CREATE TABLE sessions (
 """
 
 
+# What the default shape's schema holds the prices to, so D4 reads these rules from the catalogue instead of
+# scanning; the manual's own schema (the manual shape) has only the plain index, and D4 scans for them there.
+PRICE_CHECKS = {
+    "stock_prices_ohlc": "low <= high AND low <= open AND open <= high AND low <= close AND close <= high",
+    "stock_prices_positive": "open > 0 AND high > 0 AND low > 0 AND close > 0 AND volume >= 0",
+}
+
+
+def price_guards(shape: Shape) -> list[str]:
+    """The manual's index on (symbol, date DESC) — unique where the shape enforces the rules — and the shape's
+    CHECK constraints, (re)made: what a fault that dropped one of them puts back when it heals."""
+    unique = "UNIQUE " if shape.price_constraints else ""
+    statements = [
+        "DROP INDEX IF EXISTS idx_stock_prices_symbol_date",
+        f"CREATE {unique}INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC)",
+    ]
+    for name, condition in PRICE_CHECKS.items():
+        statements.append(f"ALTER TABLE stock_prices DROP CONSTRAINT IF EXISTS {name}")
+        if shape.price_constraints:
+            statements.append(f"ALTER TABLE stock_prices ADD CONSTRAINT {name} CHECK ({condition})")
+    return statements
+
+
 def schema(shape: Shape) -> str:
     """The manual's schema, its batch and prediction tables named as `shape` names them."""
     b, p, s = (lambda c: shape.col("batch", c)), (lambda c: shape.col("predictions", c)), shape.statuses
     states = ", ".join(f"'{v}'" for v in s.values())
     return (
         PRICES_TABLE
-        + f"""
+        + ";\n".join(s for s in price_guards(shape) if not s.startswith("DROP"))
+        + f""";
 CREATE TABLE {shape.predictions_table} (
     id bigserial PRIMARY KEY,
     {p("symbol")} text NOT NULL,
