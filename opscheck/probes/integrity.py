@@ -75,9 +75,11 @@ WITH RECURSIVE symbols AS (
   SELECT (SELECT min(symbol) FROM stock_prices p WHERE p.symbol > s.symbol) FROM symbols s WHERE s.symbol IS NOT NULL
 )
 SELECT s.symbol, (SELECT min(date) FROM stock_prices p WHERE p.symbol = s.symbol) AS first,
-       (SELECT max(date) FROM stock_prices p WHERE p.symbol = s.symbol) AS last, r.recent_low, r.recent_high
-FROM symbols s, LATERAL (SELECT min(close) AS recent_low, max(close) AS recent_high FROM stock_prices p
-                         WHERE p.symbol = s.symbol AND p.date > {RECENT}) AS r
+       -- the newest of the recent days; only a symbol without any looks further back
+       coalesce(r.last, (SELECT max(date) FROM stock_prices p WHERE p.symbol = s.symbol)) AS last,
+       r.recent_low, r.recent_high
+FROM symbols s, LATERAL (SELECT max(date) AS last, min(close) AS recent_low, max(close) AS recent_high
+                         FROM stock_prices p WHERE p.symbol = s.symbol AND p.date > {RECENT}) AS r
 WHERE s.symbol IS NOT NULL
 """
 # Ungrouped: the rows on closed days (a hashed lookup per row) and, where the schema does not refute them, bad rows.
@@ -146,11 +148,14 @@ class RuleContext:
             "max_daily_move_percent": self.integrity.max_daily_move_percent,
         }
 
-    def read(self, db: Database, what: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def read(self, db: Database, what: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._timed(what, lambda: db.rows(sql, params or {}))
+
+    def _timed(self, what: str, make: Callable[[], Any]) -> Any:
         started = time.perf_counter()
-        rows = db.rows(sql, params)
+        made = make()
         self.reads.append((what, time.perf_counter() - started))
-        return rows
+        return made
 
     def _once(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self._known:
@@ -159,7 +164,7 @@ class RuleContext:
 
     def unique_index(self, db: Database) -> dict[str, Any] | None:
         """A valid unique index on exactly (symbol, date): no duplicates can be stored, whatever the rows."""
-        return self._once("unique", lambda: next(iter(db.rows(UNIQUE_INDEX)), None))
+        return self._once("unique", lambda: next(iter(self.read(db, "the catalogue: unique", UNIQUE_INDEX)), None))
 
     def enforced_by(self, db: Database, rule: str) -> str | None:
         """The guard in the schema that proves `rule` holds for every row, if there is one."""
@@ -167,7 +172,8 @@ class RuleContext:
             index = self.unique_index(db)
             return f"unique index {index['name']}" if index else None
         if rule in ROW_RULES:
-            return self._once(f"enforced {rule}", lambda: _refuted_by_checks(db, *ROW_RULES[rule]))
+            return self._once(rule, lambda: self._timed(
+                f"the planner: a CHECK refutes {rule}?", lambda: _refuted_by_checks(db, *ROW_RULES[rule])))  # fmt: skip
         return None
 
     def _bad_count(self, db: Database) -> str:

@@ -112,6 +112,11 @@ def _restore_prices(sandbox: Sandbox, state: State) -> None:
             conn.execute(statement)
 
 
+def _scanned_on_the_manual_schema(catches: dict[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """The same checks catch it on the manual shape, whose schema has no guard: there D4 scans for it."""
+    return {"manual": {"daily": catches}}
+
+
 def _one_row(symbol: str, nth_latest: int) -> str:
     return f"(SELECT id FROM stock_prices WHERE symbol = '{symbol}' ORDER BY date DESC OFFSET {nth_latest} LIMIT 1)"
 
@@ -327,27 +332,34 @@ FAULTS: list[Fault] = [
           ("D4",), {f"{RULE}[duplicate_rows]": ERROR},
           _sql("stock_prices", _unguarded("idx_stock_prices_symbol_date"),
                "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume) SELECT symbol, date, open,"
-               f" high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"), _restore_prices),
+               f" high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[duplicate_rows]": ERROR})),
     Fault("impossible-price", "the OHLC CHECK constraint dropped, then a day of MSFT whose high is below its low",
           ("D4",), {f"{RULE}[ohlc_consistent]": ERROR},
           _sql("stock_prices", _unguarded("stock_prices_ohlc"),
-               f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"), _restore_prices),
+               f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[ohlc_consistent]": ERROR})),
     Fault("negative-price", "the price CHECK constraints dropped, then a day of NVDA with a negative close", ("D4",),
           {f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
            f"{RULE}[no_implausible_jumps]": WARNING},
           _sql("stock_prices", _unguarded("stock_prices_ohlc", "stock_prices_positive"),
-               f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"), _restore_prices),
+               f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
+                                            f"{RULE}[no_implausible_jumps]": WARNING})),
     Fault("stale-symbol", "TSLA's last three days never arrived", ("D4",),
           {f"{RULE}[symbols_up_to_date]": ERROR},
           _sql("stock_prices", "DELETE FROM stock_prices WHERE id IN (SELECT id FROM stock_prices"
-               " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables),
+               " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[symbols_up_to_date]": ERROR})),
     Fault("price-gap", "a day missing in the middle of GOOGL's history", ("D4",),
           {f"{RULE}[no_missing_trading_days]": ERROR},
-          _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables),
+          _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[no_missing_trading_days]": ERROR})),
     Fault("price-jump", "one day of META's close and high tripled", ("D4",),
           {f"{RULE}[no_implausible_jumps]": WARNING},
           _sql("stock_prices", f"UPDATE stock_prices SET close = close * 3, high = high * 3"
-               f" WHERE id = {_one_row('META', 15)}"), _restore_tables),
+               f" WHERE id = {_one_row('META', 15)}"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[no_implausible_jumps]": WARNING})),
     Fault("symbol-vanished", "every row of JPM deleted", ("D4",),
           {"checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup": CRITICAL},
           _sql("stock_prices", "DELETE FROM stock_prices WHERE symbol = 'JPM'"), _restore_tables),
