@@ -207,7 +207,7 @@ class RuleContext:
         def make() -> dict[str, int]:
             symbols = self.symbols(db)
             if not symbols:
-                return {"missing": 0, "bad_prices": 0}
+                return {"rows": 0, "missing": 0, "bad_prices": 0}
             first, last = min(p.first for p in symbols), max(p.last for p in symbols)
             days = (first + timedelta(days=n) for n in range((last - first).days + 1))
             shut = [day for day in days if closed(day, self.integrity.holidays)]
@@ -215,9 +215,18 @@ class RuleContext:
             row = self.read(db, "one pass, not grouped", ONE_PASS.format(bad=bad), {"closed": shut})[0]
             holidays = tuple(sorted(self.integrity.holidays))
             expected = sum(calendar_profile(p.first, p.last, holidays)[0] for p in symbols)
-            return {"missing": expected - (row["rows"] - row["closed_rows"]), "bad_prices": row.get("bad_prices", 0)}
+            trading_rows = row["rows"] - row["closed_rows"]
+            return {"rows": row["rows"], "missing": expected - trading_rows, "bad_prices": row.get("bad_prices", 0)}
 
         return self._once("totals", make)
+
+    def row_count(self, db: Database) -> int:
+        """stock_prices' rows: counted by a pass the rules already made, else by one count(*)."""
+        if "totals" in self._known:
+            return self._known["totals"]["rows"]
+        if "grouped" in self._known:
+            return sum(p.rows or 0 for p in self._known["grouped"])
+        return self.read(db, "count(*)", "SELECT count(*) AS rows FROM stock_prices")[0]["rows"]
 
     def profiles_for(self, db: Database, rule: str) -> list[SymbolProfile]:
         """The profiles to find `rule`'s suspects in: none at all when the one pass shows it unbroken."""
