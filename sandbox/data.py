@@ -72,8 +72,7 @@ def schema(shape: Shape) -> str:
     states = ", ".join(f"'{v}'" for v in s.values())
     return (
         PRICES_TABLE
-        + ";\n".join(s for s in price_guards(shape) if not s.startswith("DROP"))
-        + f""";
+        + f"""
 CREATE TABLE {shape.predictions_table} (
     id bigserial PRIMARY KEY,
     {p("symbol")} text NOT NULL,
@@ -163,6 +162,8 @@ def load(conn: psycopg.Connection, rows: int, now: datetime, shape: Shape) -> di
     conn.execute("SET max_parallel_workers_per_gather = 0")  # one worker: the seeded sequence stays the same
     conn.execute("SELECT setseed(0.42)")
     conn.execute(PRICES, {"first": days[0], "last": days[-1], "symbols": symbols})
+    for statement in price_guards(shape):  # after the rows, as a deployment adds them: a compact index, built once
+        conn.execute(statement)
     recent = conn.execute(
         "SELECT symbol, date, close FROM stock_prices WHERE symbol = ANY(%s) AND date >= %s",
         (symbols[:20], days[-23]),
