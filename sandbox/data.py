@@ -52,12 +52,13 @@ PRICE_CHECKS = {
 
 
 def price_guards(shape: Shape) -> list[str]:
-    """The manual's index on (symbol, date DESC) — unique where the shape enforces the rules — and the shape's
-    CHECK constraints, (re)made: what a fault that dropped one of them puts back when it heals."""
-    unique = "UNIQUE " if shape.price_constraints else ""
+    """The manual's index on (symbol, date DESC) — where the shape enforces the rules, unique and covering close
+    (D4 reads each symbol's recent closes from the index alone) — and the shape's CHECK constraints, (re)made:
+    what a fault that dropped one of them puts back when it heals."""
+    unique, covering = ("UNIQUE ", " INCLUDE (close)") if shape.price_constraints else ("", "")
     statements = [
         "DROP INDEX IF EXISTS idx_stock_prices_symbol_date",
-        f"CREATE {unique}INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC)",
+        f"CREATE {unique}INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC){covering}",
     ]
     for name, condition in PRICE_CHECKS.items():
         statements.append(f"ALTER TABLE stock_prices DROP CONSTRAINT IF EXISTS {name}")
