@@ -48,6 +48,7 @@ CREATE TABLE sessions (
 PRICE_CHECKS = {
     "stock_prices_ohlc": "low <= high AND low <= open AND open <= high AND low <= close AND close <= high",
     "stock_prices_positive": "open > 0 AND high > 0 AND low > 0 AND close > 0 AND volume >= 0",
+    "stock_prices_weekday": "extract(isodow FROM date) < 6",  # no weekend rows: D4 counts only holidays' rows
 }
 
 

@@ -82,9 +82,16 @@ FROM symbols s, LATERAL (SELECT max(date) AS last, min(close) AS recent_low, max
                          FROM stock_prices p WHERE p.symbol = s.symbol AND p.date > {RECENT}) AS r
 WHERE s.symbol IS NOT NULL
 """
-# Ungrouped: the rows on closed days (a hashed lookup per row) and, where the schema does not refute them, bad rows.
-ONE_PASS = "SELECT count(*) AS rows, count(*) FILTER (WHERE date = ANY(%(closed)s::date[])) AS closed_rows{bad}" \
-           " FROM stock_prices"  # fmt: skip
+# Ungrouped: the rows, those on closed days (a hashed lookup per row) unless the schema keeps weekends out, and
+# bad rows where the schema does not refute them; with neither to test, a bare count(*).
+ONE_PASS = "SELECT count(*) AS rows{closed}{bad} FROM stock_prices"
+CLOSED_ROWS = ", count(*) FILTER (WHERE date = ANY(%(closed)s::date[])) AS closed_rows"
+WEEKEND_ROWS = "extract(isodow FROM date) >= 6"  # what a weekday CHECK refutes
+# The rows stored on holidays, one lookup of the unique index per (symbol, holiday) inside the symbol's range.
+HOLIDAY_ROWS = """
+SELECT count(*) AS closed_rows FROM unnest(%(symbols)s::text[], %(days)s::date[]) AS q(symbol, date)
+WHERE EXISTS (SELECT 1 FROM stock_prices p WHERE p.symbol = q.symbol AND p.date = q.date)
+"""
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,11 @@ class RuleContext:
                 f"the planner: a CHECK refutes {rule}?", lambda: _refuted_by_checks(db, *ROW_RULES[rule])))  # fmt: skip
         return None
 
+    def weekdays_only(self, db: Database) -> str | None:
+        """The validated CHECK from which the planner proves no row falls on a weekend, if there is one."""
+        refute = lambda: _refuted_by_checks(db, WEEKEND_ROWS, ["date"])  # noqa: E731
+        return self._once("weekdays", lambda: self._timed("the planner: a CHECK refutes weekend rows?", refute))
+
     def _bad_count(self, db: Database) -> str:
         """The bad rows' count, where a row rule is not refuted by the schema (else nothing to count)."""
         unproven = [rule for rule in ROW_RULES if not self.enforced_by(db, rule)]
@@ -208,17 +220,33 @@ class RuleContext:
             symbols = self.symbols(db)
             if not symbols:
                 return {"rows": 0, "missing": 0, "bad_prices": 0}
-            first, last = min(p.first for p in symbols), max(p.last for p in symbols)
-            days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-            shut = [day for day in days if closed(day, self.integrity.holidays)]
             bad = f", {bad}" if (bad := self._bad_count(db)) else ""
-            row = self.read(db, "one pass, not grouped", ONE_PASS.format(bad=bad), {"closed": shut})[0]
+            if self.weekdays_only(db):  # only a holiday's rows need finding: by the index, not by testing every row
+                row = self.read(db, "one pass, not grouped", ONE_PASS.format(closed="", bad=bad))[0]
+                closed_rows = self._holiday_rows(db, symbols)
+            else:
+                first, last = min(p.first for p in symbols), max(p.last for p in symbols)
+                days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+                shut = [day for day in days if closed(day, self.integrity.holidays)]
+                sql = ONE_PASS.format(closed=CLOSED_ROWS, bad=bad)
+                row = self.read(db, "one pass, not grouped", sql, {"closed": shut})[0]
+                closed_rows = row["closed_rows"]
             holidays = tuple(sorted(self.integrity.holidays))
             expected = sum(calendar_profile(p.first, p.last, holidays)[0] for p in symbols)
-            trading_rows = row["rows"] - row["closed_rows"]
+            trading_rows = row["rows"] - closed_rows
             return {"rows": row["rows"], "missing": expected - trading_rows, "bad_prices": row.get("bad_prices", 0)}
 
         return self._once("totals", make)
+
+    def _holiday_rows(self, db: Database, symbols: list[SymbolProfile]) -> int:
+        """The rows stored on the target's weekday holidays: one index lookup for each holiday inside a symbol's
+        range, none at all where no holiday falls in any."""
+        pairs = [(p.symbol, day) for p in symbols for day in sorted(self.integrity.holidays)
+                 if day.weekday() < 5 and p.first <= day <= p.last]  # fmt: skip
+        if not pairs:
+            return 0
+        params = {"symbols": [symbol for symbol, _ in pairs], "days": [day for _, day in pairs]}
+        return self.read(db, f"the holidays' rows, {len(pairs)} index lookups", HOLIDAY_ROWS, params)[0]["closed_rows"]
 
     def row_count(self, db: Database) -> int:
         """stock_prices' rows: counted by a pass the rules already made, else by one count(*)."""

@@ -391,7 +391,7 @@ FAULTS: list[Fault] = [
                            f"{DB_HEALTH}::test_dead_tuples_are_kept_down": WARNING}}),
     Fault("rows-past-retention", "AAPL rows from three years ago (the purge never ran)", ("P3",),
           {}, _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume)"
-                                   " SELECT symbol, date - 1095, open, high, low, close, volume FROM stock_prices"
+                                   " SELECT symbol, date - 1092, open, high, low, close, volume FROM stock_prices"
                                    " WHERE symbol = 'AAPL' ORDER BY date LIMIT 20"), _restore_tables,
           also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": WARNING}}),
     Fault("purge-too-eager", "every stock_prices row older than a year deleted", ("P3",),
