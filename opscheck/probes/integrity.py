@@ -7,10 +7,12 @@ row rule (the planner's own proof: with constraint_exclusion on, it refutes the 
 plans no scan), so neither is scanned. Where the unique index holds, the symbols' first and newest days
 and their recent closes come from the index, one symbol at a time, and one ungrouped pass counts the rows
 on trading days: with each day stored once, a symbol can only lack trading days, so the calendar's days
-over every symbol's range less that count is the number missing. Without it (the manual's own schema),
-one pass grouped by symbol profiles them (row count, first and last day, sums of the day numbers, bad
-rows) for the calendar to compare. Example rows are fetched only for the symbols that break a rule, so a
-clean table costs the one pass; a rule that found violations may read more.
+over every symbol's range less that count is the number missing. Where a validated CHECK keeps weekend days
+out, that pass is a bare count(*) and only the holidays' rows are looked up, in the index. Without the
+unique index (the manual's own schema), one pass grouped by symbol profiles them (row count, first and
+last day, sums of the day numbers, bad rows) for the calendar to compare. Example rows are fetched only for
+the symbols that break a rule, so a clean table costs the one pass; a rule that found violations may read
+more.
 Day-over-day jumps need consecutive rows, so they are checked over the recent days (the ones no earlier
 run has seen), symbol by symbol through the index, and only for the symbols whose recent highest close is
 more than the limit above their lowest (a move past the limit between two days needs such a spread).
