@@ -47,7 +47,8 @@ ROW_RULES = {
 
 UNIQUE_INDEX = """
 SELECT i.indexrelid::regclass::text AS name,
-       (SELECT attname FROM pg_attribute WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'symbol' AS leads
+       (SELECT attname FROM pg_attribute WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) = 'symbol' AS leads,
+       (i.indoption[1] & 1) = 1 AS second_desc  -- with the symbol leading: the days stored newest first
 FROM pg_index i
 WHERE i.indrelid = 'stock_prices'::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
   AND i.indexprs IS NULL AND i.indnkeyatts = 2
@@ -69,20 +70,24 @@ SELECT symbol, count(*) AS rows, min(date) AS first, max(date) AS last,
        min(close) FILTER (WHERE date > {RECENT}) AS recent_low, max(close) FILTER (WHERE date > {RECENT}) AS recent_high
 FROM stock_prices GROUP BY symbol
 """
-# Symbol by symbol down the unique index: the next symbol, its first and newest day, its recent closes.
+# Symbol by symbol along the unique index, walking the way its days run oldest first (from its end where they are
+# stored newest first): one descent finds the next symbol and its first day, a second its newest day and recent
+# closes. {order} is "DESC" and {beyond} "<" to walk from the end, "" and ">" to walk from the start.
 BY_INDEX = f"""
 WITH RECURSIVE symbols AS (
-  SELECT min(symbol) AS symbol FROM stock_prices
+  (SELECT symbol, date AS first FROM stock_prices WHERE symbol IS NOT NULL ORDER BY symbol {{order}}, date LIMIT 1)
   UNION ALL
-  SELECT (SELECT min(symbol) FROM stock_prices p WHERE p.symbol > s.symbol) FROM symbols s WHERE s.symbol IS NOT NULL
+  SELECT n.symbol, n.first FROM symbols s, LATERAL (
+    SELECT symbol, date AS first FROM stock_prices p WHERE p.symbol {{beyond}} s.symbol
+    ORDER BY symbol {{order}}, date LIMIT 1) AS n
 )
-SELECT s.symbol, (SELECT min(date) FROM stock_prices p WHERE p.symbol = s.symbol) AS first,
+SELECT s.symbol, s.first,
        -- the newest of the recent days; only a symbol without any looks further back
        coalesce(r.last, (SELECT max(date) FROM stock_prices p WHERE p.symbol = s.symbol)) AS last,
        r.recent_low, r.recent_high
 FROM symbols s, LATERAL (SELECT max(date) AS last, min(close) AS recent_low, max(close) AS recent_high
                          FROM stock_prices p WHERE p.symbol = s.symbol AND p.date > {RECENT}) AS r
-WHERE s.symbol IS NOT NULL
+ORDER BY s.symbol
 """
 # Ungrouped: the rows, those on closed days (a hashed lookup per row) unless the schema keeps weekends out, and
 # bad rows where the schema does not refute them; with neither to test, a bare count(*).
@@ -211,8 +216,10 @@ class RuleContext:
         index = self.unique_index(db)
         if not (index and index["leads"]):
             return self.grouped(db)
+        order, beyond = ("DESC", "<") if index["second_desc"] else ("", ">")
+        walk = BY_INDEX.format(order=order, beyond=beyond)
         return self._once("by index", lambda: [SymbolProfile(**row) for row in self.read(
-            db, f"symbol by symbol down {index['name']}", BY_INDEX, self.parameters())])  # fmt: skip
+            db, f"symbol by symbol along {index['name']}", walk, self.parameters())])  # fmt: skip
 
     def totals(self, db: Database) -> dict[str, int]:
         """With each day stored once, one ungrouped pass: the trading days missing over all symbols (the
