@@ -28,7 +28,6 @@ CREATE TABLE stock_prices (
     close numeric(12,4) NOT NULL,
     volume bigint NOT NULL
 );
-CREATE INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC);
 CREATE TABLE users (
     id serial PRIMARY KEY,
     username text UNIQUE NOT NULL,
@@ -42,6 +41,31 @@ CREATE TABLE sessions (
     last_seen timestamptz NOT NULL
 );
 """
+
+
+# What the default shape's schema holds the prices to, so D4 reads these rules from the catalogue instead of
+# scanning; the manual's own schema (the manual shape) has only the plain index, and D4 scans for them there.
+PRICE_CHECKS = {
+    "stock_prices_ohlc": "low <= high AND low <= open AND open <= high AND low <= close AND close <= high",
+    "stock_prices_positive": "open > 0 AND high > 0 AND low > 0 AND close > 0 AND volume >= 0",
+    "stock_prices_weekday": "extract(isodow FROM date) < 6",  # no weekend rows: D4 counts only holidays' rows
+}
+
+
+def price_guards(shape: Shape) -> list[str]:
+    """The manual's index on (symbol, date DESC) — where the shape enforces the rules, unique and covering close
+    (D4 reads each symbol's recent closes from the index alone) — and the shape's CHECK constraints, (re)made:
+    what a fault that dropped one of them puts back when it heals."""
+    unique, covering = ("UNIQUE ", " INCLUDE (close)") if shape.price_constraints else ("", "")
+    statements = [
+        "DROP INDEX IF EXISTS idx_stock_prices_symbol_date",
+        f"CREATE {unique}INDEX idx_stock_prices_symbol_date ON stock_prices (symbol, date DESC){covering}",
+    ]
+    for name, condition in PRICE_CHECKS.items():
+        statements.append(f"ALTER TABLE stock_prices DROP CONSTRAINT IF EXISTS {name}")
+        if shape.price_constraints:
+            statements.append(f"ALTER TABLE stock_prices ADD CONSTRAINT {name} CHECK ({condition})")
+    return statements
 
 
 def schema(shape: Shape) -> str:
@@ -140,6 +164,8 @@ def load(conn: psycopg.Connection, rows: int, now: datetime, shape: Shape) -> di
     conn.execute("SET max_parallel_workers_per_gather = 0")  # one worker: the seeded sequence stays the same
     conn.execute("SELECT setseed(0.42)")
     conn.execute(PRICES, {"first": days[0], "last": days[-1], "symbols": symbols})
+    for statement in price_guards(shape):  # after the rows, as a deployment adds them: a compact index, built once
+        conn.execute(statement)
     recent = conn.execute(
         "SELECT symbol, date, close FROM stock_prices WHERE symbol = ANY(%s) AND date >= %s",
         (symbols[:20], days[-23]),

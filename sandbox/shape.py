@@ -35,6 +35,7 @@ class Shape:
     predictions: dict[str, str]
     stream: bool  # the streaming engine writes a Redis stream (else it publishes on a channel)
     backup_job: str  # "recorded": a manifest and backup.json; "script": the manual's daily_backup.sh
+    price_constraints: bool  # stock_prices unique on (symbol, date) and CHECKed (sandbox.data); the manual's: neither
 
     @property
     def zone(self) -> ZoneInfo:
@@ -88,6 +89,7 @@ DEFAULT = Shape(
     name="default", timezone="UTC",
     batch_table="batch_runs", batch={}, statuses={"succeeded": "succeeded", "failed": "failed", "running": "running"},
     predictions_table="predictions", predictions={}, stream=True, backup_job="recorded",
+    price_constraints=True,
 )  # fmt: skip
 MANUAL = Shape(
     name="manual", timezone="Asia/Tokyo",
@@ -98,7 +100,7 @@ MANUAL = Shape(
     predictions_table="forecasts",
     predictions={"symbol": "ticker", "made_at": "created", "target_date": "horizon_date", "correct": "hit",
                  "model_version": "model"},
-    stream=False, backup_job="script",
+    stream=False, backup_job="script", price_constraints=False,
 )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import lifecycle, postgres
+from sandbox import data, lifecycle, postgres
 from sandbox.active import remember
 from sandbox.errors import SandboxError
 from sandbox.faults.base import BATCH, CRITICAL, ERROR, PERF, PG, RESTORE, WARNING, Fault, _stop_fault_process
@@ -91,6 +91,30 @@ def _restore_tables(sandbox: Sandbox, state: State) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {FAULT_SCHEMA} CASCADE")
         for (table,) in kept:  # only what was put back: a whole-database VACUUM reads every table from disk
             postgres.vacuum_analyze(conn, table)
+
+
+def _unguarded(*dropped: str) -> Callable[[Shape], str]:
+    """What a migration that dropped a guard of stock_prices leaves (the unique index rebuilt plain, or CHECK
+    constraints dropped): the statement that does it, where the shape's schema has the guard at all."""
+
+    def statement(shape: Shape) -> str:
+        undone = [s for s in data.price_guards(shape) if any(name in s for name in dropped) and " ADD " not in s]
+        return ";".join(s.replace("UNIQUE ", "") for s in undone) or "SELECT 1"
+
+    return statement
+
+
+def _restore_prices(sandbox: Sandbox, state: State) -> None:
+    """The tables as they were, then stock_prices' guards as the shape's schema has them."""
+    _restore_tables(sandbox, state)
+    with _superuser(state) as conn:
+        for statement in data.price_guards(of(state.shape)):
+            conn.execute(statement)
+
+
+def _scanned_on_the_manual_schema(catches: dict[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """The same checks catch it on the manual shape, whose schema has no guard: there D4 scans for it."""
+    return {"manual": {"daily": catches}}
 
 
 def _one_row(symbol: str, nth_latest: int) -> str:
@@ -298,31 +322,38 @@ FAULTS: list[Fault] = [
            "checks/test_predictions.py::test_ml_engine_model_is_freshly_trained": WARNING},
           _sql(BATCH_TABLE, _batch("DELETE FROM {table} WHERE {started_at} > now() - interval '2 days'")),
           _restore_tables),
-    Fault("duplicate-rows", "one day of AAPL stored twice", ("D4",),
-          {f"{RULE}[duplicate_rows]": ERROR},
-          _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume) SELECT "
-               f"symbol, date, open, high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"),
-          _restore_tables),
-    Fault("impossible-price", "a day of MSFT whose high is below its low", ("D4",),
-          {f"{RULE}[ohlc_consistent]": ERROR},
-          _sql("stock_prices", f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"),
-          _restore_tables),
-    Fault("negative-price", "a day of NVDA with a negative close", ("D4",),
+    Fault("duplicate-rows", "the unique index on (symbol, date) rebuilt plain, then one day of AAPL stored twice",
+          ("D4",), {f"{RULE}[duplicate_rows]": ERROR},
+          _sql("stock_prices", _unguarded("idx_stock_prices_symbol_date"),
+               "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume) SELECT symbol, date, open,"
+               f" high, low, close, volume FROM stock_prices WHERE id = {_one_row('AAPL', 3)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[duplicate_rows]": ERROR})),
+    Fault("impossible-price", "the OHLC CHECK constraint dropped, then a day of MSFT whose high is below its low",
+          ("D4",), {f"{RULE}[ohlc_consistent]": ERROR},
+          _sql("stock_prices", _unguarded("stock_prices_ohlc"),
+               f"UPDATE stock_prices SET high = low * 0.9 WHERE id = {_one_row('MSFT', 10)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[ohlc_consistent]": ERROR})),
+    Fault("negative-price", "the price CHECK constraints dropped, then a day of NVDA with a negative close", ("D4",),
           {f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
            f"{RULE}[no_implausible_jumps]": WARNING},
-          _sql("stock_prices", f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"),
-          _restore_tables),
+          _sql("stock_prices", _unguarded("stock_prices_ohlc", "stock_prices_positive"),
+               f"UPDATE stock_prices SET close = -close WHERE id = {_one_row('NVDA', 20)}"), _restore_prices,
+          on=_scanned_on_the_manual_schema({f"{RULE}[positive_prices]": ERROR, f"{RULE}[ohlc_consistent]": ERROR,
+                                            f"{RULE}[no_implausible_jumps]": WARNING})),
     Fault("stale-symbol", "TSLA's last three days never arrived", ("D4",),
           {f"{RULE}[symbols_up_to_date]": ERROR},
           _sql("stock_prices", "DELETE FROM stock_prices WHERE id IN (SELECT id FROM stock_prices"
-               " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables),
+               " WHERE symbol = 'TSLA' ORDER BY date DESC LIMIT 3)"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[symbols_up_to_date]": ERROR})),
     Fault("price-gap", "a day missing in the middle of GOOGL's history", ("D4",),
           {f"{RULE}[no_missing_trading_days]": ERROR},
-          _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables),
+          _sql("stock_prices", f"DELETE FROM stock_prices WHERE id = {_one_row('GOOGL', 100)}"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[no_missing_trading_days]": ERROR})),
     Fault("price-jump", "one day of META's close and high tripled", ("D4",),
           {f"{RULE}[no_implausible_jumps]": WARNING},
           _sql("stock_prices", f"UPDATE stock_prices SET close = close * 3, high = high * 3"
-               f" WHERE id = {_one_row('META', 15)}"), _restore_tables),
+               f" WHERE id = {_one_row('META', 15)}"), _restore_tables,
+          on=_scanned_on_the_manual_schema({f"{RULE}[no_implausible_jumps]": WARNING})),
     Fault("symbol-vanished", "every row of JPM deleted", ("D4",),
           {"checks/test_integrity.py::test_stock_prices_did_not_shrink_since_the_last_backup": CRITICAL},
           _sql("stock_prices", "DELETE FROM stock_prices WHERE symbol = 'JPM'"), _restore_tables),
@@ -354,7 +385,7 @@ FAULTS: list[Fault] = [
                            f"{DB_HEALTH}::test_dead_tuples_are_kept_down": WARNING}}),
     Fault("rows-past-retention", "AAPL rows from three years ago (the purge never ran)", ("P3",),
           {}, _sql("stock_prices", "INSERT INTO stock_prices (symbol, date, open, high, low, close, volume)"
-                                   " SELECT symbol, date - 1095, open, high, low, close, volume FROM stock_prices"
+                                   " SELECT symbol, date - 1092, open, high, low, close, volume FROM stock_prices"
                                    " WHERE symbol = 'AAPL' ORDER BY date LIMIT 20"), _restore_tables,
           also={"weekly": {f"{DB_HEALTH}::test_stock_prices_keep_two_years": WARNING}}),
     Fault("purge-too-eager", "every stock_prices row older than a year deleted", ("P3",),
