@@ -21,6 +21,7 @@ from sandbox.state import Sandbox, State, is_ours, spawn
 RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
 HOT_INDEX = "idx_stock_prices_symbol_date"
 HELD_CONNECTIONS = 38
+HOLDER = "leaky-batch-job"  # the application_name of the connection faults' helper
 # 43 held + the check's own session and one other: 45 of 47 usable (96 %), past T5's ERROR band (95 %),
 # and still two to spare so the rest of the run connects
 NEARLY_ALL_CONNECTIONS = 43
@@ -142,6 +143,7 @@ def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[San
     """A helper process holds `count` sessions open: idle, or idle inside a transaction it never ends."""
 
     def inject(sandbox: Sandbox, state: State) -> None:
+        _wait_until_released(state)
         command = [sys.executable, "-m", "sandbox.faults", "hold", str(sandbox.root), str(count),
                    str(in_transaction)]  # fmt: skip
         env = {**os.environ, "SANDBOX_DIR": str(sandbox.root)}
@@ -161,6 +163,20 @@ def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[San
     return inject
 
 
+def _wait_until_released(state: State, timeout_s: float = 15) -> None:
+    """Until the sessions of an earlier helper (just ended by heal) are gone: their backends end a moment after
+    it, and until then they take the slots this helper needs."""
+    deadline = time.monotonic() + timeout_s
+    with _superuser(state) as conn:
+        while time.monotonic() < deadline:
+            left = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (HOLDER,)
+            ).fetchone()[0]
+            if left == 0:
+                return
+            time.sleep(0.1)
+
+
 def hold(root: str, count: int, in_transaction: bool) -> None:
     """The helper process of the connection faults: open `count` sessions and keep them (in a transaction)."""
     sandbox = Sandbox(Path(root))
@@ -172,7 +188,7 @@ def hold(root: str, count: int, in_transaction: bool) -> None:
         conns.append(
             psycopg.connect(
                 host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
-                password=password, application_name="leaky-batch-job", connect_timeout=5,
+                password=password, application_name=HOLDER, connect_timeout=5,
             )
         )  # fmt: skip
         if in_transaction:
