@@ -159,7 +159,7 @@ def traffic_in(
         for chunk in chunks:
             _add_lines(figures, chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, BUCKETS_MS, NOT_USERS, leave_out, least):
+    for found in accessbulk.grouped(chunks, NOT_USERS, leave_out, least):
         if isinstance(found, bytes):
             _add_lines(figures, found.split(b"\n"), form, leave_out)
         else:
@@ -172,9 +172,8 @@ def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
     figures.per_client.update(found.clients)
     for hour, count in found.hours:
         figures.hourly[hour] += count
-    for request, status, bucket, count in found.requests:
-        method, path = accessbulk.request_of(request)
-        _tally(figures, method, path, status, bucket, count)
+    for method, path, status, seconds, count in found.requests:
+        _tally(figures, method, path, status, seconds, count)
 
 
 def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
@@ -185,13 +184,12 @@ def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, lea
         figures.clients.add(record.client)
         figures.per_client[record.client] += 1
         figures.hourly[int(record.time // 3600)] += 1
-        seconds = record.request_time
-        bucket = None if seconds is None else bisect.bisect_left(BUCKETS_MS, seconds * 1000)
-        _tally(figures, record.method, record.path, record.status, bucket, 1)
+        _tally(figures, record.method, record.path, record.status, record.request_time, 1)
 
 
-def _tally(figures: Traffic, method: str, path: str, status: int, bucket: int | None, count: int) -> None:
-    """`count` requests of one endpoint, status and latency bucket (None: not logged), whichever way they were read."""
+def _tally(figures: Traffic, method: str, path: str, status: int, seconds: float | None, count: int) -> None:
+    """`count` requests of one endpoint, status and `$request_time` (None: not logged), whichever way they were
+    read."""
     figures.requests += count
     figures.statuses[status] += count
     endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
@@ -200,6 +198,7 @@ def _tally(figures: Traffic, method: str, path: str, status: int, bucket: int | 
         endpoint.server_errors += count
     elif status >= 400:
         endpoint.client_errors += count
-    if bucket is not None:
+    if seconds is not None:
+        bucket = bisect.bisect_left(BUCKETS_MS, seconds * 1000)
         figures.latency_histogram[bucket] += count
         endpoint.latency_histogram[bucket] += count

@@ -217,15 +217,18 @@ class LogFile:
                 if not data:
                     body, carry = carry or None, b""
                 else:
-                    data = carry + data
+                    hole = not carry.strip(b"\0") and not data.strip(b"\0")
                     cut = data.rfind(b"\n") + 1
-                    body, carry = (data[: cut - 1] if cut else None), data[cut:]
+                    if cut:  # one copy of the chunk's whole lines, however long the log (not three)
+                        body, carry = b"".join((carry, memoryview(data)[: cut - 1])), data[cut:]
+                    else:
+                        body, carry = None, carry + data
                     if len(carry) > bounds.line_bytes:  # kept to the bound, the rest passed over
                         odd.cut_lines += 1
                         odd.skipped_bytes += len(carry) - bounds.line_bytes
                         body = carry[: bounds.line_bytes] if body is None else body + b"\n" + carry[: bounds.line_bytes]
                         carry, dropping = b"", True
-                    if not data.strip(b"\0"):
+                    if hole:
                         _skip_hole(handle, odd)
                 if body is not None and (b"\0" in body or _long_line(body, bounds.line_bytes)):
                     body = _joined(self._sane(body.split(b"\n")))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from opscheck.identity import PROBE_AGENT
 from opscheck.judge import accessbulk
-from opscheck.judge.logstats import BUCKETS_MS, merged, traffic, traffic_in
+from opscheck.judge.logstats import merged, traffic, traffic_in
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FIELDS = {
@@ -51,7 +51,7 @@ def test_an_odd_line_in_a_large_chunk_leaves_the_rest_in_bulk():
     lines = [good(f"198.51.100.{i % 200}", f"0.{i % 997:03d}") for i in range(4000)]
     lines[1234] = b'odd "line'
     chunk = b"\n".join(lines)
-    parts = accessbulk._split(chunk, BUCKETS_MS, (PROBE_AGENT,), frozenset())
+    parts = accessbulk._split(chunk, (PROBE_AGENT,), frozenset())
     assert sum(len(p) for p in parts if isinstance(p, bytes)) < accessbulk.SMALL
     assert traffic_in([chunk], least=0) == traffic(lines)
 
