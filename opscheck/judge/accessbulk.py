@@ -30,6 +30,7 @@ PARTS = [f"part{i}" for i in range(7)]
 QUOTES = len(PARTS) - 1
 # The first part ends in the stamp, `[29/Nov/2026:08:00:00 +0000] `: what comes before it names the client.
 STAMPED = len("[29/Nov/2026:08:00:00 +0000] ")
+NUMBERS = r"^ (\d{1,9}) (?:\d{1,18}|-) $"  # ` 200 512 `: the status and size, as nginx writes them
 STAMP = r"^\[\d\d/[A-Z][a-z][a-z]/\d{4}:([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]\d{4}"
 
 
@@ -101,14 +102,9 @@ def _groups(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozense
     clients = _clients(kept.group_by(pl.col("part0").str.head(-STAMPED), maintain_order=True).len().iter_rows())
     if clients is None:
         return None
-    requests = []
-    for request, numbers, after, count in (
-        kept.group_by("part1", "part2", "part6", maintain_order=True).len().iter_rows()
-    ):
-        read = _request(request, numbers, after)
-        if read is None:
-            return None
-        requests.append((*read, count))
+    requests = _requests(kept)
+    if requests is None:
+        return None
     hours = _hours(kept.get_column("part0").str.tail(STAMPED))
     if hours is None:
         return None
@@ -123,6 +119,27 @@ def _length(frame: pl.DataFrame) -> int:
     import polars as pl
 
     return frame.select(pl.sum_horizontal(pl.all().str.len_bytes().sum())).item() + frame.height * (QUOTES + 1) - 1
+
+
+def _requests(kept: pl.DataFrame) -> list[tuple[str, str, int, float | None, int]] | None:
+    """Requests per (method, path, status, `$request_time`): grouped with their status and size, then by status
+    alone (sizes vary more than anything), each distinct one read by `parse_access`'s own function; None where a
+    status or size is not as nginx writes them."""
+    import polars as pl
+
+    sized = kept.group_by("part1", "part2", "part6", maintain_order=True).len()
+    status = pl.col("part2").str.extract(NUMBERS)
+    if sized.select(status.is_null().any()).item():
+        return None
+    requests = []
+    for request, code, after, count in (
+        sized.group_by("part1", status, "part6", maintain_order=True).agg(pl.col("len").sum()).iter_rows()
+    ):
+        read = _request(request, f" {code} - ", after)  # what parse_access reads of any size that NUMBERS takes
+        if read is None:
+            return None
+        requests.append((*read, count))
+    return requests
 
 
 def _clients(prefixes: Iterable[tuple[str | None, int]]) -> dict[str, int] | None:
