@@ -11,13 +11,13 @@ by line. So the figures are the same either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from opscheck.judge.logformats import _parse_stamp, access_request
+from opscheck.judge.logformats import _parse_stamp, access_seconds, access_target
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,19 +34,29 @@ NUMBERS = r"^ (\d{1,9}) (?:\d{1,18}|-) $"  # ` 200 512 `: the status and size, a
 STAMP = r"^\[\d\d/[A-Z][a-z][a-z]/\d{4}:([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]\d{4}"
 
 
+@dataclass(frozen=True)
+class Keys:
+    """What a request is counted under, as the figures define it: its endpoint's name from the method and path, and
+    its latency bucket from `$request_time` (None: not logged)."""
+
+    endpoint: Callable[[str, str], str]
+    bucket: Callable[[float | None], int | None]
+
+
 @dataclass
 class Groups:
     """One chunk's figures, grouped: what `logstats` folds into its `Traffic`."""
 
     clients: dict[str, int]  # requests per client
-    # (method, path, status, `$request_time` or None, requests)
-    requests: list[tuple[str, str, int, float | None, int]]
+    # (endpoint, status, latency bucket or None, requests)
+    requests: list[tuple[str, int, int | None, int]]
     # (epoch hour, requests)
     hours: list[tuple[int, int]]
 
 
 def grouped(
     chunks: Iterable[bytes],
+    keys: Keys,
     leave_agents: tuple[str, ...],
     leave_clients: frozenset[str],
     least: int = LEAST,
@@ -60,16 +70,18 @@ def grouped(
             if len(chunk) < least:
                 yield chunk
                 continue
-            pending.append(pool.submit(_split, chunk, leave_agents, leave_clients))
+            pending.append(pool.submit(_split, chunk, keys, leave_agents, leave_clients))
             if len(pending) >= workers:
                 yield from pending.pop(0).result()
         for future in pending:
             yield from future.result()
 
 
-def _split(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozenset[str]) -> list[Groups | bytes]:
+def _split(
+    chunk: bytes, keys: Keys, leave_agents: tuple[str, ...], leave_clients: frozenset[str]
+) -> list[Groups | bytes]:
     """The chunk's groups; where the bulk parse refuses it, its halves', down to small pieces left as bytes."""
-    found = _groups(chunk, leave_agents, leave_clients)
+    found = _groups(chunk, keys, leave_agents, leave_clients)
     if found is not None:
         return [found]
     if len(chunk) < SMALL:
@@ -77,24 +89,24 @@ def _split(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozenset
     middle = chunk.find(b"\n", len(chunk) // 2)
     if middle < 0:
         return [chunk]
-    return _split(chunk[:middle], leave_agents, leave_clients) + _split(
-        chunk[middle + 1 :], leave_agents, leave_clients
+    return _split(chunk[:middle], keys, leave_agents, leave_clients) + _split(
+        chunk[middle + 1 :], keys, leave_agents, leave_clients
     )
 
 
-def _groups(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozenset[str]) -> Groups | None:
+def _groups(chunk: bytes, keys: Keys, leave_agents: tuple[str, ...], leave_clients: frozenset[str]) -> Groups | None:
     """The chunk grouped, or None where a line of it might be read otherwise line by line."""
     import polars as pl  # here, not at import: the suite's start-up does not pay for it
 
-    if not chunk or not chunk.isascii() or b"\r" in chunk:  # polars would take a carriage return for a line's end
-        return None
+    if not chunk or not chunk.isascii() or b"\r" in chunk or chunk.endswith(b"\n"):
+        return None  # polars would take a carriage return for a line's end, and drop an empty last line
     try:  # a line with more than six quotes is an error: more fields than PARTS
         frame = pl.read_csv(
             chunk, has_header=False, separator='"', quote_char=None, schema=dict.fromkeys(PARTS, pl.String)
         )
     except pl.exceptions.PolarsError:
         return None
-    if chunk.count(b'"') != QUOTES * frame.height or _length(frame) != len(chunk):
+    if _length(frame) != len(chunk):
         return None  # a line with fewer than six quotes (polars fills an empty part and a missing one alike: null)
     left = [pl.col("part5").str.starts_with(agent) for agent in leave_agents]
     left += [pl.col("part0").str.starts_with(client + " ") for client in leave_clients if " " not in client]
@@ -102,7 +114,7 @@ def _groups(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozense
     clients = _clients(kept.group_by(pl.col("part0").str.head(-STAMPED), maintain_order=True).len().iter_rows())
     if clients is None:
         return None
-    requests = _requests(kept)
+    requests = _requests(kept, keys)
     if requests is None:
         return None
     hours = _hours(kept.get_column("part0").str.tail(STAMPED))
@@ -112,34 +124,63 @@ def _groups(chunk: bytes, leave_agents: tuple[str, ...], leave_clients: frozense
 
 
 def _length(frame: pl.DataFrame) -> int:
-    """The bytes of the lines the frame was split from: its parts, six quotes a line and the newlines between.
+    """The bytes of the lines the frame was split from, were each split at six quotes: its parts, six quotes a row
+    and the newlines between.
 
-    Equal to the chunk's length, with six quotes a row in the chunk, only where each line gave one row of seven
-    parts (a line with fewer quotes, or one left out, would make up fewer bytes)."""
+    polars gives one row a line (an empty one too, but the last: such a chunk is refused before) and refuses a line
+    of more than six quotes; a line of fewer gives a row whose parts make up fewer bytes. So this is the chunk's
+    length only where every line holds exactly six quotes: one count in Rust instead of a pass over the chunk."""
     import polars as pl
 
     return frame.select(pl.sum_horizontal(pl.all().str.len_bytes().sum())).item() + frame.height * (QUOTES + 1) - 1
 
 
-def _requests(kept: pl.DataFrame) -> list[tuple[str, str, int, float | None, int]] | None:
-    """Requests per (method, path, status, `$request_time`): grouped with their status and size, then by status
-    alone (sizes vary more than anything), each distinct one read by `parse_access`'s own function; None where a
-    status or size is not as nginx writes them."""
+def _requests(kept: pl.DataFrame, keys: Keys) -> list[tuple[str, int, int | None, int]] | None:
+    """Requests per (endpoint, status, latency bucket): grouped by request line, status-and-size and time, each
+    distinct request line and time read by `parse_access`'s own functions and named by `keys`, then grouped again
+    by what they are counted under; None where one is not what `parse_access` reads, or a status or size is not
+    as nginx writes them."""
     import polars as pl
 
     sized = kept.group_by("part1", "part2", "part6", maintain_order=True).len()
-    status = pl.col("part2").str.extract(NUMBERS)
-    if sized.select(status.is_null().any()).item():
+    status = pl.col("part2").str.extract(NUMBERS).cast(pl.Int64)  # what parse_access reads of any size NUMBERS takes
+    sized = sized.select(pl.col("part1").fill_null(""), status, pl.col("part6").fill_null(""), "len")
+    if sized.get_column("part2").has_nulls():
         return None
-    requests = []
-    for request, code, after, count in (
-        sized.group_by("part1", status, "part6", maintain_order=True).agg(pl.col("len").sum()).iter_rows()
-    ):
-        read = _request(request, f" {code} - ", after)  # what parse_access reads of any size that NUMBERS takes
-        if read is None:
+    endpoints, buckets = {}, {}
+    for request in sized.get_column("part1").unique().to_list():
+        target = _target(request)
+        if target is None:
             return None
-        requests.append((*read, count))
-    return requests
+        endpoints[request] = keys.endpoint(*target)
+    for after in sized.get_column("part6").unique().to_list():
+        seconds = _seconds(after)
+        if seconds is None:
+            return None
+        buckets[after] = keys.bucket(seconds[0])
+    counted = sized.group_by(
+        pl.col("part1").replace_strict(endpoints, return_dtype=pl.String),
+        "part2",
+        pl.col("part6").replace_strict(buckets, return_dtype=pl.Int64),
+        maintain_order=True,
+    ).agg(pl.col("len").sum())
+    return list(counted.iter_rows())
+
+
+@lru_cache(maxsize=65536)
+def _target(request: str) -> tuple[str, str] | None:
+    """(method, path) of a distinct request line, read by `parse_access`'s own function."""
+    return access_target(request.encode())
+
+
+@lru_cache(maxsize=65536)
+def _seconds(after: str) -> tuple[float | None] | None:
+    """`$request_time` of what follows a distinct agent, read by `parse_access`'s own function (in a tuple: None
+    there is a time not logged); None where it is no number."""
+    try:
+        return (access_seconds(after.encode()),)
+    except ValueError:
+        return None
 
 
 def _clients(prefixes: Iterable[tuple[str | None, int]]) -> dict[str, int] | None:
@@ -152,17 +193,6 @@ def _clients(prefixes: Iterable[tuple[str | None, int]]) -> dict[str, int] | Non
         client = prefix.split(" ", 1)[0]  # `access_client`'s word, in the str polars gives
         clients[client] = clients.get(client, 0) + count
     return clients
-
-
-@lru_cache(maxsize=65536)
-def _request(request: str | None, numbers: str | None, after: str | None) -> tuple[str, str, int, float | None] | None:
-    """(method, path, status, `$request_time`) of a distinct request, read by `parse_access`'s own function (an
-    empty part comes from polars as None)."""
-    found = access_request((request or "").encode(), (numbers or "").encode(), (after or "").encode())
-    if found is None:
-        return None
-    method, path, status, _, seconds = found
-    return method, path, status, seconds
 
 
 def _hours(stamps: pl.Series) -> list[tuple[int, int]] | None:

@@ -94,19 +94,31 @@ def access_client(before: bytes) -> str:
 def access_request(request: bytes, numbers: bytes, after: bytes) -> tuple[str, str, int, int, float | None] | None:
     """Method, path (without its query), status, size and `$request_time` from a line's quoted request, what
     follows it, and what follows the agent's quote; None where they are not a request's (the line is no access
-    line). Apart, so the bulk engine reads each distinct request as the line-by-line parser does."""
-    words = request.split(b" ")
+    line). In parts, so the bulk engine reads each distinct request and time as the line-by-line parser does."""
+    target = access_target(request)
     tail = numbers.split()
-    if len(words) < 2 or len(tail) < 2:
+    if target is None or len(tail) < 2:
         return None
     try:
         status, size = int(tail[0]), int(tail[1]) if tail[1] != b"-" else 0
-        rest = after.split()
-        request_time = float(rest[0]) if rest else None
+        request_time = access_seconds(after)
     except ValueError:
         return None
-    return (words[0].decode(errors="replace"), words[1].split(b"?", 1)[0].decode(errors="replace"), status, size,
-            request_time)  # fmt: skip
+    return (*target, status, size, request_time)
+
+
+def access_target(request: bytes) -> tuple[str, str] | None:
+    """(method, path without its query) of a request line; None where it holds no space."""
+    words = request.split(b" ")
+    if len(words) < 2:
+        return None
+    return words[0].decode(errors="replace"), words[1].split(b"?", 1)[0].decode(errors="replace")
+
+
+def access_seconds(after: bytes) -> float | None:
+    """`$request_time` from what follows the agent's quote (None: not logged); ValueError where it is no number."""
+    rest = after.split()
+    return float(rest[0]) if rest else None
 
 
 # --- nginx log_format -------------------------------------------------------------------------------------

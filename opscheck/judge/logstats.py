@@ -159,7 +159,7 @@ def traffic_in(
         for chunk in chunks:
             _add_lines(figures, chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, NOT_USERS, leave_out, least):
+    for found in accessbulk.grouped(chunks, KEYS, NOT_USERS, leave_out, least):
         if isinstance(found, bytes):
             _add_lines(figures, found.split(b"\n"), form, leave_out)
         else:
@@ -172,8 +172,8 @@ def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
     figures.per_client.update(found.clients)
     for hour, count in found.hours:
         figures.hourly[hour] += count
-    for method, path, status, seconds, count in found.requests:
-        _tally(figures, method, path, status, seconds, count)
+    for endpoint, status, bucket, count in found.requests:
+        _tally(figures, endpoint, status, bucket, count)
 
 
 def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
@@ -184,21 +184,33 @@ def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, lea
         figures.clients.add(record.client)
         figures.per_client[record.client] += 1
         figures.hourly[int(record.time // 3600)] += 1
-        _tally(figures, record.method, record.path, record.status, record.request_time, 1)
+        _tally(figures, endpoint_name(record.method, record.path), record.status, bucket_of(record.request_time), 1)
 
 
-def _tally(figures: Traffic, method: str, path: str, status: int, seconds: float | None, count: int) -> None:
-    """`count` requests of one endpoint, status and `$request_time` (None: not logged), whichever way they were
+def endpoint_name(method: str, path: str) -> str:
+    """What a request's volume and latency are counted under: `GET /api/predictions/{param}`."""
+    return f"{method} {endpoint_of(path)}"
+
+
+def bucket_of(seconds: float | None) -> int | None:
+    """The latency bucket of a `$request_time` (None: not logged)."""
+    return None if seconds is None else bisect.bisect_left(BUCKETS_MS, seconds * 1000)
+
+
+KEYS = accessbulk.Keys(endpoint_name, bucket_of)
+
+
+def _tally(figures: Traffic, name: str, status: int, bucket: int | None, count: int) -> None:
+    """`count` requests of one endpoint, status and latency bucket (None: not logged), whichever way they were
     read."""
     figures.requests += count
     figures.statuses[status] += count
-    endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
+    endpoint = figures.endpoints.setdefault(name, EndpointTraffic())
     endpoint.requests += count
     if status >= 500:
         endpoint.server_errors += count
     elif status >= 400:
         endpoint.client_errors += count
-    if seconds is not None:
-        bucket = bisect.bisect_left(BUCKETS_MS, seconds * 1000)
+    if bucket is not None:
         figures.latency_histogram[bucket] += count
         endpoint.latency_histogram[bucket] += count
