@@ -26,7 +26,7 @@ from opscheck.probes.files import LOCAL, Entry, Files, kind_of
 TimeOf = Callable[[bytes], float | None]  # a line's epoch seconds, None for an unstamped line
 ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20  # what one probe of the window seek reads at most
-READ = 4 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
+READ = 6 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
 MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run without newlines): cut, counted
 
 
