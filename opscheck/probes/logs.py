@@ -232,9 +232,13 @@ class LogFile:
                         _skip_hole(handle, odd)
                 if body is not None and (b"\0" in body or _long_line(body, bounds.line_bytes)):
                     body = _joined(self._sane(body.split(b"\n")))
-                if body is not None and not opened:
-                    lines, opened = self._from(body.split(b"\n"), since)
-                    body = _joined(lines)
+                if body is not None and not opened:  # a chunk that ends before the window (a gzipped rotation
+                    # read from its start) holds none of it: passed over whole, not line by line
+                    if self._last_time(body) < since:
+                        body = None
+                    else:
+                        lines, opened = self._from(body.split(b"\n"), since)
+                        body = _joined(lines)
                 if until is not None and body is not None and self._last_time(body) >= until:
                     last = _joined(self._before(body.split(b"\n"), until))
                     if last is not None:
