@@ -62,14 +62,17 @@ def grouped(
     least: int = LEAST,
 ) -> Iterator[Groups | bytes]:
     """Each chunk's groups, or the piece of it (bytes) that must go line by line; chunks parsed on every core,
-    a few at a time (memory stays a few chunks' worth); chunks under `least` bytes all go line by line."""
+    a few at a time (memory stays a few chunks' worth); chunks under `least` bytes go line by line until one has
+    gone in bulk (a short window never pays polars' import; a long one's short edges need not read line by line)."""
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
         pending: list[Future[list[Groups | bytes]]] = []
+        bulk = False
         for chunk in chunks:
-            if len(chunk) < least:
+            if len(chunk) < least and not bulk:
                 yield chunk
                 continue
+            bulk = True
             pending.append(pool.submit(_split, chunk, keys, leave_agents, leave_clients))
             if len(pending) >= workers:
                 yield from pending.pop(0).result()
