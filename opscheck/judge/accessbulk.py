@@ -210,7 +210,9 @@ def _hours(stamps: pl.Series) -> list[tuple[int, int]] | None:
     if not runs.select(pl.col("value").str.contains(STAMP).all(ignore_nulls=False)).item():
         return None
     minutes = runs.group_by(
-        pl.col("value").str.slice(1, 17).alias("minute"), pl.col("value").str.slice(22, 5).alias("offset")
+        pl.col("value").str.slice(1, 17).alias("minute"),
+        pl.col("value").str.slice(22, 5).alias("offset"),
+        maintain_order=True,  # the hours in the order the lines give them, as line by line
     ).agg(pl.col("len").sum())
     hours = [(hour_of(minute, offset), count) for minute, offset, count in minutes.iter_rows()]
     if any(hour is None for hour, _ in hours):  # a day that cannot be (31 Nov): line by line drops it

@@ -67,7 +67,10 @@ READ_LINE = st.builds(line, st.fixed_dictionaries({k: st.sampled_from(v) for k, 
 def test_lines_read_in_bulk_give_the_line_by_line_figures(lines, leave_one_out):
     leave_out = frozenset({"203.0.113.9"}) if leave_one_out else frozenset()
     chunk = b"\n".join(lines)
-    assert traffic_in([chunk], leave_out=leave_out, least=0) == traffic(lines, leave_out=leave_out)
+    bulk, expected = traffic_in([chunk], leave_out=leave_out, least=0), traffic(lines, leave_out=leave_out)
+    assert bulk == expected
+    for figure in ("per_client", "statuses", "endpoints", "hourly"):  # in the order the lines give them, too
+        assert list(getattr(bulk, figure)) == list(getattr(expected, figure))
 
 
 def test_edgy_lines_are_read_in_bulk():
