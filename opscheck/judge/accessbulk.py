@@ -55,29 +55,35 @@ class Groups:
 
 
 def grouped(
-    chunks: Iterable[bytes],
+    pieces: Iterable[tuple[int, bytes]],
     keys: Keys,
     leave_agents: tuple[str, ...],
     leave_clients: frozenset[str],
     least: int = LEAST,
-) -> Iterator[Groups | bytes]:
-    """Each chunk's groups, or the piece of it (bytes) that must go line by line; chunks parsed on every core,
-    a few at a time (memory stays a few chunks' worth); chunks under `least` bytes go line by line until one has
-    gone in bulk (a short window never pays polars' import; a long one's short edges need not read line by line)."""
+) -> Iterator[tuple[int, Groups | bytes]]:
+    """Each chunk's groups, or the piece of it (bytes) that must go line by line, with the window the chunk came
+    tagged with (several windows read in one pass); chunks parsed on every core, a few at a time (memory stays a
+    few chunks' worth); chunks under `least` bytes go line by line until one has gone in bulk (a short window never
+    pays polars' import; a long one's short edges need not read line by line)."""
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
-        pending: list[Future[list[Groups | bytes]]] = []
+        pending: list[tuple[int, Future[list[Groups | bytes]]]] = []
         bulk = False
-        for chunk in chunks:
+        for window, chunk in pieces:
             if len(chunk) < least and not bulk:
-                yield chunk
+                yield window, chunk
                 continue
             bulk = True
-            pending.append(pool.submit(_split, chunk, keys, leave_agents, leave_clients))
+            pending.append((window, pool.submit(_split, chunk, keys, leave_agents, leave_clients)))
             if len(pending) >= workers:
-                yield from pending.pop(0).result()
-        for future in pending:
-            yield from future.result()
+                yield from _tagged(*pending.pop(0))
+        for window, future in pending:
+            yield from _tagged(window, future)
+
+
+def _tagged(window: int, future: Future[list[Groups | bytes]]) -> Iterator[tuple[int, Groups | bytes]]:
+    for found in future.result():
+        yield window, found
 
 
 def _split(

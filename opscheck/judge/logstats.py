@@ -154,16 +154,28 @@ def traffic_in(
 ) -> Traffic:
     """`traffic` of a log read as chunks (`LogFile.chunks`): the manual's format parsed in bulk, on every core;
     any other format, any chunk under `least` bytes and any the bulk parse refuses, line by line."""
-    figures = Traffic()
+    return traffic_by(((0, chunk) for chunk in chunks), 1, form, leave_out, least)[0]
+
+
+def traffic_by(
+    pieces: Iterable[tuple[int, bytes]],
+    windows: int,
+    form: AccessFormat = DEFAULT_ACCESS,
+    leave_out: frozenset[str] = frozenset(),
+    least: int = accessbulk.LEAST,
+) -> list[Traffic]:
+    """`traffic_in` of each of several windows read in one pass (`LogFile.windows`: chunks tagged with their
+    window's index): the log read once however many windows it is split into."""
+    figures = [Traffic() for _ in range(windows)]
     if form.regex is not None:
-        for chunk in chunks:
-            _add_lines(figures, chunk.split(b"\n"), form, leave_out)
+        for window, chunk in pieces:
+            _add_lines(figures[window], chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, KEYS, NOT_USERS, leave_out, least):
+    for window, found in accessbulk.grouped(pieces, KEYS, NOT_USERS, leave_out, least):
         if isinstance(found, bytes):
-            _add_lines(figures, found.split(b"\n"), form, leave_out)
+            _add_lines(figures[window], found.split(b"\n"), form, leave_out)
         else:
-            _add_groups(figures, found)
+            _add_groups(figures[window], found)
     return figures
 
 

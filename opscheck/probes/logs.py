@@ -14,9 +14,10 @@ import io
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,11 +34,21 @@ MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run wit
 @dataclass
 class Bounds:
     """How much a read of a log may cost: any line is cut at `line_bytes`; a window read stops, as a failure that
-    says so, past `read_bytes` or `read_s` (never a hang, whatever the file holds)."""
+    says so, past `read_bytes` or `read_s` (never a hang, whatever the file holds). Both bound the whole read,
+    every file of it together (the live file and each rotation it reaches, gzipped ones counted decompressed), so
+    a week read in one pass costs at most what one window may."""
 
     line_bytes: int = MAX_LINE
     read_bytes: int = 4 << 30
     read_s: float = 120.0
+
+
+@dataclass
+class _Spent:
+    """What a read has cost so far, across the files it reaches: against `Bounds.read_bytes` and `read_s`."""
+
+    deadline: float
+    moved: int = 0
 
 
 @dataclass
@@ -173,6 +184,7 @@ class LogFile:
         found = family(self.path, self.files)
         if not found:
             raise self.files.missing(f"{self.name} log", self.path, "no such file (nor any rotation of it)")
+        spent = _Spent(time.monotonic() + self.bounds.read_s)
         for file in found:
             if file.kind != "f":
                 raise self.files.missing(f"{self.name} log", file.name, f"is a {kind_of(file)}, not a regular file: "
@@ -180,7 +192,7 @@ class LogFile:
             try:
                 if file.mtime < since:
                     continue
-                for chunk in self._chunks(file, since, until):
+                for chunk in self._chunks(file, since, until, spent):
                     if chunk is None:
                         return
                     yield chunk
@@ -191,22 +203,22 @@ class LogFile:
         handle = self.files.open(path)
         return gzip.GzipFile(fileobj=handle, mode="rb") if path.endswith(".gz") else handle  # type: ignore[return-value]
 
-    def _chunks(self, file: Entry, since: float, until: float | None) -> Iterator[bytes | None]:
+    def _chunks(self, file: Entry, since: float, until: float | None, spent: _Spent) -> Iterator[bytes | None]:
         """Chunks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
         compressed = file.name.endswith(".gz")
         bounds, odd = self.bounds, self.oddities
-        deadline = time.monotonic() + bounds.read_s
         with self._open(file.name) as handle:
             if not compressed:
                 handle.seek(seek_to(handle, file.size, since, self.time_of, bounds.line_bytes))
-            carry, opened, dropping, moved = b"", False, False, 0
+            carry, opened, dropping = b"", False, False
             while True:
                 data = handle.read(READ)
-                moved += len(data)
-                if moved > bounds.read_bytes or time.monotonic() > deadline:
-                    raise self.files.missing(f"{self.name} log", file.name, f"its window was cut short after "
-                                             f"{moved >> 20} MB and {bounds.read_s:g} s at most ([logs] max_read_mb, "
-                                             "max_read_s): could not tell what it holds")  # fmt: skip
+                spent.moved += len(data)
+                if spent.moved > bounds.read_bytes or time.monotonic() > spent.deadline:
+                    raise self.files.missing(f"{self.name} log", file.name, "its window was cut short after "
+                                             f"{spent.moved >> 20} MB and {bounds.read_s:g} s at most, all its files "
+                                             "together ([logs] max_read_mb, max_read_s): could not tell what it "
+                                             "holds")  # fmt: skip
                 if dropping and data:  # the rest of a line already cut at the bound
                     end = data.find(b"\n")
                     odd.skipped_bytes += len(data) if end < 0 else end + 1
@@ -249,6 +261,35 @@ class LogFile:
                     yield body
                 if not data:
                     return
+
+    def windows(self, edges: Sequence[float]) -> Iterator[tuple[int, bytes]]:
+        """The lines of consecutive windows [edges[i], edges[i + 1]) as (i, chunk), the log read once from the first
+        edge to the last: each window gets what `chunks` gives it read alone (from its first line stamped at or after
+        its edge, unstamped lines with the line before them), but a rotation the edges fall inside is read (a
+        gzipped one decompressed) once, not once a window. The bounds hold for the read as a whole."""
+        window = 0
+        for chunk in self.chunks(edges[0], edges[-1]):
+            while window < len(edges) - 2 and self._last_time(chunk) >= edges[window + 1]:
+                lines = chunk.split(b"\n")
+                cut = self._first_at(lines, edges[window + 1])
+                if cut:
+                    yield window, b"\n".join(lines[:cut])
+                chunk, window = b"\n".join(lines[cut:]), window + 1
+            if chunk:
+                yield window, chunk
+
+    def _first_at(self, lines: list[bytes], when: float) -> int:
+        """The index of the first stamped line at or after `when` (there is one), by binary search: lines are in
+        time order, an unstamped one taking the stamp of the next stamped line for the search."""
+        low, high = 0, len(lines)
+        while low < high:
+            middle = (low + high) // 2
+            stamp = next((t for t in map(self.time_of, islice(lines, middle, None)) if t is not None), float("inf"))
+            if stamp >= when:
+                high = middle
+            else:
+                low = middle + 1
+        return next(i for i in range(low, len(lines)) if self.time_of(lines[i]) is not None)
 
     def _sane(self, lines: list[bytes]) -> list[bytes]:
         """The lines a log writer wrote: NUL runs (a sparse or torn file) left out, overlong lines cut; counted."""
@@ -374,6 +415,10 @@ class LogGroup:
     def chunks(self, since: float, until: float | None = None) -> Iterator[bytes]:
         for log in self.logs:
             yield from log.chunks(since, until)
+
+    def windows(self, edges: Sequence[float]) -> Iterator[tuple[int, bytes]]:
+        for log in self.logs:
+            yield from log.windows(edges)
 
     def newest_time(self) -> float | None:
         return max((t for log in self.logs if (t := log.newest_time()) is not None), default=None)
