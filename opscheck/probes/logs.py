@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -270,26 +269,24 @@ class LogFile:
         window = 0
         for chunk in self.chunks(edges[0], edges[-1]):
             while window < len(edges) - 2 and self._last_time(chunk) >= edges[window + 1]:
-                lines = chunk.split(b"\n")
-                cut = self._first_at(lines, edges[window + 1])
+                cut = self._offset_at(chunk, edges[window + 1])
                 if cut:
-                    yield window, b"\n".join(lines[:cut])
-                chunk, window = b"\n".join(lines[cut:]), window + 1
+                    yield window, chunk[: cut - 1]
+                chunk, window = chunk[cut:], window + 1
             if chunk:
                 yield window, chunk
 
-    def _first_at(self, lines: list[bytes], when: float) -> int:
-        """The index of the first stamped line at or after `when` (there is one), by binary search: lines are in
-        time order, an unstamped one taking the stamp of the next stamped line for the search."""
-        low, high = 0, len(lines)
-        while low < high:
-            middle = (low + high) // 2
-            stamp = next((t for t in map(self.time_of, islice(lines, middle, None)) if t is not None), float("inf"))
-            if stamp >= when:
-                high = middle
-            else:
-                low = middle + 1
-        return next(i for i in range(low, len(lines)) if self.time_of(lines[i]) is not None)
+    def _offset_at(self, body: bytes, when: float) -> int:
+        """The offset in `body` of its first line stamped at or after `when` (there is one): the window seek's binary
+        search over the chunk, then line by line over the little it leaves (no split of the whole chunk)."""
+        at = seek_to(io.BytesIO(body), len(body), when, self.time_of, self.bounds.line_bytes)
+        while True:
+            end = body.find(b"\n", at)
+            end = len(body) if end < 0 else end
+            stamp = self.time_of(body[at:end])
+            if stamp is not None and stamp >= when:
+                return at
+            at = end + 1
 
     def _sane(self, lines: list[bytes]) -> list[bytes]:
         """The lines a log writer wrote: NUL runs (a sparse or torn file) left out, overlong lines cut; counted."""
