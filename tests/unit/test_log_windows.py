@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opscheck.errors import ProbeError
-from opscheck.judge.logformats import access_time
+from opscheck.judge.logformats import AccessFormat, access_time
 from opscheck.judge.logstats import traffic_by, traffic_in
 from opscheck.probes.logs import Bounds, LogFile
 
@@ -78,6 +78,19 @@ def test_one_pass_split_by_day_gives_each_day_what_its_own_window_gives(step, ro
         each = [traffic_in(log.chunks(since, until), least=least) for since, until in pairwise(edges)]
         assert one_pass == each
         assert sum(t.requests for t in one_pass[1:]) > 0
+
+
+def test_a_log_format_of_the_sites_own_is_split_by_day_as_read_by_day(tmp_path):
+    """Another `log_format` (read line by line, by its own regex) gets the same one-pass split."""
+    form = AccessFormat.of('$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent "$http_referer" '
+                           '"$http_user_agent" $request_time')  # fmt: skip
+    log = _rotated(tmp_path, 331.5, 5 * 3600 + 41)
+    log.time_of = form.time_of
+    now = START + 9 * DAY + 13 * 3600
+    edges = [now - 14 * DAY] + [now - (7 - d) * DAY for d in range(8)]
+    one_pass = traffic_by(log.windows(edges), len(edges) - 1, form)
+    assert one_pass == [traffic_in(log.chunks(since, until), form) for since, until in pairwise(edges)]
+    assert form.regex is not None and all(day.requests for day in one_pass[2:])
 
 
 def test_the_read_bounds_hold_for_the_whole_read_not_each_file(tmp_path):
