@@ -280,13 +280,14 @@ class LogFile:
         """The offset in `body` of its first line stamped at or after `when` (there is one): the window seek's binary
         search over the chunk, then line by line over the little it leaves (no split of the whole chunk)."""
         at = seek_to(io.BytesIO(body), len(body), when, self.time_of, self.bounds.line_bytes)
-        while True:
+        while at < len(body):
             end = body.find(b"\n", at)
             end = len(body) if end < 0 else end
             stamp = self.time_of(body[at:end])
             if stamp is not None and stamp >= when:
                 return at
             at = end + 1
+        return len(body) + 1  # none (the caller saw one): all of it before `when`, never a loop past its end
 
     def _sane(self, lines: list[bytes]) -> list[bytes]:
         """The lines a log writer wrote: NUL runs (a sparse or torn file) left out, overlong lines cut; counted."""
