@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import random
 import resource
 import subprocess
@@ -11,9 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.goals import Goal, at_least, at_most
+from opscheck.judge.logformats import access_time
+from opscheck.probes.logs import family, seek_to
 from sandbox.traffic import AGENT, CLIENTS, request
 
 LINES_PER_SECOND = 5  # the generated log's traffic: the same rate at every size, so a 2 h window is the same
+DAY = 86400.0
 
 
 def make_access_log(path: Path, megabytes: int, seed: int = 1) -> Path:
@@ -120,3 +125,60 @@ def window(large: Path, small: Path) -> dict[str, str | Goal]:
         )
     rows["large / small (kept flat)"] = at_most(took["large"] / took["small"], 2, "×")
     return rows
+
+
+WEEK = """
+import resource, sys, time
+from opscheck.judge.logstats import merged, traffic_by
+from opscheck.judge.logformats import access_time
+from opscheck.probes.logs import LogFile
+log, now, DAY = LogFile("access", sys.argv[1], access_time), float(sys.argv[2]), 86400.0
+started = time.perf_counter()
+days = traffic_by(log.windows([now - (7 - d) * DAY for d in range(8)]), 7)  # as W1: one pass split by day
+week = merged(days)
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, week.requests,
+      week.percentile_ms(0.95))
+"""
+
+
+def rotated(large: Path, folder: Path, days: int = 7) -> tuple[Path, float]:
+    """The large log's last `days` days and a bit as logrotate leaves them (access.log, .1, then .N.gz; each file's
+    mtime its last line's), rotated 9 hours before the log ends (cron's hour is not the report's, so each day's
+    window starts inside a gzipped file), kept between runs; the live file and the moment the log ends."""
+    with large.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(size - 4096)
+        end = (access_time(handle.read().splitlines()[-1]) or 0) + 1
+        if not (folder / f"access.log.{days}.gz").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            cuts = [end - (days - day) * DAY - 9 * 3600 for day in range(days + 1)]
+            starts = [seek_to(handle, size, cut, access_time) for cut in cuts] + [size]
+            for day in range(days + 1):
+                rotation = days - day
+                handle.seek(starts[day])
+                text = handle.read(starts[day + 1] - starts[day])
+                name = folder / ("access.log" if rotation == 0 else f"access.log.{rotation}")
+                name = name.with_name(name.name + ".gz") if rotation >= 2 else name
+                name.write_bytes(gzip.compress(text, 1) if rotation >= 2 else text)
+                last = access_time(text[text.rfind(b"\n", 0, len(text) - 1) + 1 :]) or end
+                os.utime(name, (last, last))
+    return folder / "access.log", end
+
+
+def week(large: Path, folder: Path) -> dict[str, str | Goal]:
+    """The weekly report's figures (W1: the seven days over the rotated files, gzip included, read in one pass)
+    against the manual's pipeline for one figure over the files that hold the week."""
+    live, end = rotated(large, folder)
+    files = [Path(entry.name) for entry in family(str(live))]  # oldest first, as the log probe reads them
+    manual = f"zcat -f {' '.join(map(str, files))} | awk '{{print $1}}' | sort | uniq -c | sort -nr | head -20"
+    awk_s, _, _ = _timed(manual, shell=True)
+    _, out, _ = _timed([sys.executable, "-c", WEEK, str(live), str(end)])
+    seconds, peak_kib, requests, p95 = out.split()
+    raw, gzipped = sum(f.stat().st_size for f in files), sum(f.suffix == ".gz" for f in files)
+    return {
+        "seven days, rotated": f"{len(files)} files, {raw / 1e6:.0f} MB on disk ({gzipped} gzipped), "
+        f"{int(requests) / 1e6:.1f} M requests",
+        "manual zcat|awk|sort|uniq (per client)": f"{awk_s:.1f} s",
+        "opscheck, the week's figures (bulk)": f"{float(seconds):.1f} s (p95 {p95} ms), {int(peak_kib) / 1024:.0f} MB",
+        "manual / opscheck": at_least(awk_s / float(seconds), 3, "×"),
+    }

@@ -50,6 +50,7 @@ def main() -> None:
         small = logs.make_access_log(args.dir / "access-10mb.log", 10)
         show("Log scan: every figure the checks take, the whole file", logs.scan(large, args.before))
         show("Window seek: the last 2 hours (the cost must not grow with the file)", logs.window(large, small))
+        show("Weekly figures: seven rotated days, gzip included", logs.week(large, args.dir / "rotated"))
     if "fleet" in wanted:
         large = logs.make_access_log(args.dir / f"access-{args.mb}mb.log", args.mb)
         show("The fleet over ssh against one host", fleet.fleet(args.dir, large))

@@ -1,38 +1,46 @@
-"""The access log's traffic figures in bulk: each chunk of lines parsed by polars' CSV reader (Rust, on every core)
+"""The access log's traffic figures in bulk: each chunk of lines split by polars' CSV reader (Rust, on every core)
 and grouped there; only the groups (a few thousand rows) come back into Python.
 
-The line-by-line parser (`logformats.parse_access`) stays the definition. A chunk is read in bulk only where every
-line is one that parser reads the same way (ASCII, the format's exact shape, a valid stamp); any other chunk is cut
-in halves until the odd lines sit in small pieces, and those go line by line. So the figures are the same either way.
+The line-by-line parser (`logformats.parse_access`) stays the definition. polars splits each line at its quotes,
+as `parse_access` does, and only where every line holds exactly six quotes (so the split is the same); each
+distinct client, stamp and request is then read by the line-by-line parser's own functions. A chunk where any of
+them is not what it reads the same way is cut in halves until the odd lines sit in small pieces, and those go line
+by line. So the figures are the same either way.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from opscheck.judge.logformats import _parse_stamp
+from opscheck.judge.logformats import _parse_stamp, access_seconds, access_target
 
 if TYPE_CHECKING:
     import polars as pl
 
 SMALL = 64 << 10  # a chunk below this that the bulk parse refuses goes line by line
 LEAST = 1 << 20  # a smaller chunk (a short window) goes line by line: polars' import would cost it more
-# nginx `combined` plus `$request_time`, split at spaces outside quotes: its 11 fields. A line is read in bulk only
-# where `parse_access` reads it the same way: three quoted fields without quotes or newlines in them, nothing
-# before the stamp that holds a bracket, a whole stamp, numbers where numbers go.
-COLUMNS = ["client", "dash", "user", "stamp", "offset", "request", "status", "size", "referer", "agent", "seconds"]
-RAW_EXTRA = 10 + 6  # per line: the spaces between the fields, the quotes around three
-BEFORE_STAMP = r'["\[]'
-INSIDE_QUOTES = '["\n]'
-STAMP = r"^\[\d\d/[A-Z][a-z][a-z]/\d{4}:([01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
-OFFSET = re.compile(r"[+-]\d{4}\]")
-SECONDS = r"^\d{1,9}(\.\d{1,9})?$"
+# A line split at its quotes, as `parse_access` splits it: client, user and stamp; request; status and size;
+# referer; a space; agent; `$request_time`.
+PARTS = [f"part{i}" for i in range(7)]
+QUOTES = len(PARTS) - 1
+# The first part ends in the stamp, `[29/Nov/2026:08:00:00 +0000] `: what comes before it names the client.
+STAMPED = len("[29/Nov/2026:08:00:00 +0000] ")
+NUMBERS = r"^ (\d{1,9}) (?:\d{1,18}|-) $"  # ` 200 512 `: the status and size, as nginx writes them
+STAMP = r"^\[\d\d/[A-Z][a-z][a-z]/\d{4}:([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]\d{4}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What a request is counted under, as the figures define it: its endpoint's name from the method and path, and
+    its latency bucket from `$request_time` (None: not logged)."""
+
+    endpoint: Callable[[str, str], str]
+    bucket: Callable[[float | None], int | None]
 
 
 @dataclass
@@ -40,40 +48,49 @@ class Groups:
     """One chunk's figures, grouped: what `logstats` folds into its `Traffic`."""
 
     clients: dict[str, int]  # requests per client
-    # (request line, status, latency bucket, requests)
-    requests: list[tuple[str, int, int, int]]
+    # (endpoint, status, latency bucket or None, requests)
+    requests: list[tuple[str, int, int | None, int]]
     # (epoch hour, requests)
     hours: list[tuple[int, int]]
 
 
 def grouped(
-    chunks: Iterable[bytes],
-    buckets: list[float],
+    pieces: Iterable[tuple[int, bytes]],
+    keys: Keys,
     leave_agents: tuple[str, ...],
     leave_clients: frozenset[str],
     least: int = LEAST,
-) -> Iterator[Groups | bytes]:
-    """Each chunk's groups, or the piece of it (bytes) that must go line by line; chunks parsed on every core,
-    a few at a time (memory stays a few chunks' worth); chunks under `least` bytes all go line by line."""
+) -> Iterator[tuple[int, Groups | bytes]]:
+    """Each chunk's groups, or the piece of it (bytes) that must go line by line, with the window the chunk came
+    tagged with (several windows read in one pass); chunks parsed on every core, a few at a time (memory stays a
+    few chunks' worth); chunks under `least` bytes go line by line until one has gone in bulk (a short window never
+    pays polars' import; a long one's short edges need not read line by line)."""
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
-        pending: list[Future[list[Groups | bytes]]] = []
-        for chunk in chunks:
-            if len(chunk) < least:
-                yield chunk
+        pending: list[tuple[int, Future[list[Groups | bytes]]]] = []
+        bulk = False
+        for window, chunk in pieces:
+            if len(chunk) < least and not bulk:
+                yield window, chunk
                 continue
-            pending.append(pool.submit(_split, chunk, buckets, leave_agents, leave_clients))
+            bulk = True
+            pending.append((window, pool.submit(_split, chunk, keys, leave_agents, leave_clients)))
             if len(pending) >= workers:
-                yield from pending.pop(0).result()
-        for future in pending:
-            yield from future.result()
+                yield from _tagged(*pending.pop(0))
+        for window, future in pending:
+            yield from _tagged(window, future)
+
+
+def _tagged(window: int, future: Future[list[Groups | bytes]]) -> Iterator[tuple[int, Groups | bytes]]:
+    for found in future.result():
+        yield window, found
 
 
 def _split(
-    chunk: bytes, buckets: list[float], leave_agents: tuple[str, ...], leave_clients: frozenset[str]
+    chunk: bytes, keys: Keys, leave_agents: tuple[str, ...], leave_clients: frozenset[str]
 ) -> list[Groups | bytes]:
     """The chunk's groups; where the bulk parse refuses it, its halves', down to small pieces left as bytes."""
-    found = _groups(chunk, buckets, leave_agents, leave_clients)
+    found = _groups(chunk, keys, leave_agents, leave_clients)
     if found is not None:
         return [found]
     if len(chunk) < SMALL:
@@ -81,114 +98,136 @@ def _split(
     middle = chunk.find(b"\n", len(chunk) // 2)
     if middle < 0:
         return [chunk]
-    return _split(chunk[:middle], buckets, leave_agents, leave_clients) + _split(
-        chunk[middle + 1 :], buckets, leave_agents, leave_clients
+    return _split(chunk[:middle], keys, leave_agents, leave_clients) + _split(
+        chunk[middle + 1 :], keys, leave_agents, leave_clients
     )
 
 
-def _groups(
-    chunk: bytes, buckets: list[float], leave_agents: tuple[str, ...], leave_clients: frozenset[str]
-) -> Groups | None:
+def _groups(chunk: bytes, keys: Keys, leave_agents: tuple[str, ...], leave_clients: frozenset[str]) -> Groups | None:
     """The chunk grouped, or None where a line of it might be read otherwise line by line."""
     import polars as pl  # here, not at import: the suite's start-up does not pay for it
 
-    if not chunk or not chunk.isascii():
-        return None
-    try:
+    if not chunk or not chunk.isascii() or b"\r" in chunk or chunk.endswith(b"\n"):
+        return None  # polars would take a carriage return for a line's end, and drop an empty last line
+    try:  # a line with more than six quotes is an error: more fields than PARTS
         frame = pl.read_csv(
-            chunk, has_header=False, separator=" ", quote_char='"', schema=dict.fromkeys(COLUMNS, pl.String)
+            chunk, has_header=False, separator='"', quote_char=None, schema=dict.fromkeys(PARTS, pl.String)
         )
     except pl.exceptions.PolarsError:
         return None
-    if not frame.select(_shaped(len(chunk))).item():
+    if _length(frame) != len(chunk):
+        return None  # a line with fewer than six quotes (polars fills an empty part and a missing one alike: null)
+    left = [pl.col("part5").str.starts_with(agent) for agent in leave_agents]
+    left += [pl.col("part0").str.starts_with(client + " ") for client in leave_clients if " " not in client]
+    kept = frame.filter(~pl.any_horizontal(left).fill_null(False)) if left else frame
+    clients = _clients(kept.group_by(pl.col("part0").str.head(-STAMPED), maintain_order=True).len().iter_rows())
+    if clients is None:
         return None
-    kept = frame.filter(
-        ~pl.any_horizontal(pl.col("agent").str.starts_with(agent) for agent in leave_agents)
-        & ~pl.col("client").is_in(list(leave_clients))
-    )  # a line left out is left out line by line too, read or not: only the kept ones need checking further
-    requests = kept.group_by("request", "status", "seconds", maintain_order=True).len()
-    if not requests.select(_requests_shaped()).item():
+    requests = _requests(kept, keys)
+    if requests is None:
         return None
-    minutes = _minutes(kept)
-    if minutes is None:
+    hours = _hours(kept.get_column("part0").str.tail(STAMPED))
+    if hours is None:
         return None
-    latency = pl.lit(pl.Series(buckets, dtype=pl.Float64)).search_sorted(
-        pl.col("seconds").cast(pl.Float64) * 1000, side="left"
-    )
-    counted = requests.group_by(
-        "request", pl.col("status").cast(pl.Int64), latency.alias("bucket"), maintain_order=True
+    return Groups(clients=clients, requests=requests, hours=hours)
+
+
+def _length(frame: pl.DataFrame) -> int:
+    """The bytes of the lines the frame was split from, were each split at six quotes: its parts, six quotes a row
+    and the newlines between.
+
+    polars gives one row a line (an empty one too, but the last: such a chunk is refused before) and refuses a line
+    of more than six quotes; a line of fewer gives a row whose parts make up fewer bytes. So this is the chunk's
+    length only where every line holds exactly six quotes: one count in Rust instead of a pass over the chunk."""
+    import polars as pl
+
+    return frame.select(pl.sum_horizontal(pl.all().str.len_bytes().sum())).item() + frame.height * (QUOTES + 1) - 1
+
+
+def _requests(kept: pl.DataFrame, keys: Keys) -> list[tuple[str, int, int | None, int]] | None:
+    """Requests per (endpoint, status, latency bucket): grouped by request line, status-and-size and time, each
+    distinct request line and time read by `parse_access`'s own functions and named by `keys`, then grouped again
+    by what they are counted under; None where one is not what `parse_access` reads, or a status or size is not
+    as nginx writes them."""
+    import polars as pl
+
+    sized = kept.group_by("part1", "part2", "part6", maintain_order=True).len()
+    status = pl.col("part2").str.extract(NUMBERS).cast(pl.Int64)  # what parse_access reads of any size NUMBERS takes
+    sized = sized.select(pl.col("part1").fill_null(""), status, pl.col("part6").fill_null(""), "len")
+    if sized.get_column("part2").has_nulls():
+        return None
+    endpoints, buckets = {}, {}
+    for request in sized.get_column("part1").unique().to_list():
+        target = _target(request)
+        if target is None:
+            return None
+        endpoints[request] = keys.endpoint(*target)
+    for after in sized.get_column("part6").unique().to_list():
+        seconds = _seconds(after)
+        if seconds is None:
+            return None
+        buckets[after] = keys.bucket(seconds[0])
+    counted = sized.group_by(
+        pl.col("part1").replace_strict(endpoints, return_dtype=pl.String),
+        "part2",
+        pl.col("part6").replace_strict(buckets, return_dtype=pl.Int64),
+        maintain_order=True,
     ).agg(pl.col("len").sum())
-    hours = [(hour_of(minute, offset), count) for minute, offset, count in minutes.iter_rows()]
-    if any(hour is None for hour, _ in hours):  # an offset or a day that cannot be (31 Nov): line by line drops it
+    return list(counted.iter_rows())
+
+
+@lru_cache(maxsize=65536)
+def _target(request: str) -> tuple[str, str] | None:
+    """(method, path) of a distinct request line, read by `parse_access`'s own function."""
+    return access_target(request.encode())
+
+
+@lru_cache(maxsize=65536)
+def _seconds(after: str) -> tuple[float | None] | None:
+    """`$request_time` of what follows a distinct agent, read by `parse_access`'s own function (in a tuple: None
+    there is a time not logged); None where it is no number."""
+    try:
+        return (access_seconds(after.encode()),)
+    except ValueError:
         return None
-    return Groups(
-        clients=dict(kept.group_by("client", maintain_order=True).len().iter_rows()),
-        requests=list(counted.iter_rows()),
-        hours=hours,  # type: ignore[arg-type]
-    )
 
 
-def _minutes(kept: pl.DataFrame) -> pl.DataFrame | None:
-    """Requests per minute and offset (a minute's stamp without the `[`), or None where a stamp is no stamp.
+def _clients(prefixes: Iterable[tuple[str | None, int]]) -> dict[str, int] | None:
+    """Requests per client from requests per first part before its stamp; None where the stamp's bracket is not
+    the part's first (`access_time` takes the first) or no space ends the client (its word would reach into it)."""
+    clients: dict[str, int] = {}
+    for prefix, count in prefixes:
+        if prefix is None or "[" in prefix or " " not in prefix:
+            return None
+        client = prefix.split(" ", 1)[0]  # `access_client`'s word, in the str polars gives
+        clients[client] = clients.get(client, 0) + count
+    return clients
+
+
+def _hours(stamps: pl.Series) -> list[tuple[int, int]] | None:
+    """Requests per epoch hour from each line's stamp (the first part's end), or None where a stamp is no stamp.
 
     A log is written in time order: its stamps come in runs of one second, counted by comparing neighbours (a
-    tenth of the cost of hashing each); a chunk whose offset changes (a clock's summer time) is hashed instead.
+    tenth of the cost of hashing each), then checked and summed per minute and offset.
     """
     import polars as pl
 
-    offsets = kept.get_column("offset")
-    if offsets.is_empty() or (offsets == offsets[0]).all():
-        runs = kept.get_column("stamp").rle().struct.unnest()  # its columns: len, value
-        stamps = runs.select(pl.col("value").alias("stamp"), pl.lit(offsets[0] if len(offsets) else "").alias("offset"),
-                             "len")  # fmt: skip
-    else:
-        stamps = kept.group_by("stamp", "offset", maintain_order=True).len()
-    if not stamps.select(pl.col("stamp").str.contains(STAMP).all()).item():
+    runs = stamps.rle().struct.unnest()  # its columns: len, value
+    if not runs.select(pl.col("value").str.contains(STAMP).all(ignore_nulls=False)).item():
         return None
-    return stamps.group_by(pl.col("stamp").str.slice(1, 17), "offset", maintain_order=True).agg(pl.col("len").sum())
-
-
-def _shaped(size: int) -> pl.Expr:
-    """True where every line of a chunk of `size` bytes splits into the format's fields as `parse_access` splits it:
-    the fields and the quotes and spaces between them make up the whole chunk (no field ran over a line or lost a
-    quote), no quote inside a field, no bracket before the stamp."""
-    import polars as pl
-
-    fields = pl.all_horizontal(
-        pl.all().is_not_null(),
-        *(~pl.col(name).str.contains(BEFORE_STAMP) for name in ("client", "dash", "user")),
-        *(~pl.col(name).str.contains(INSIDE_QUOTES) for name in ("referer", "agent")),
-        pl.col("client").str.len_bytes() > 0,
-        pl.col("stamp").str.len_bytes() == len("[29/Nov/2026:08:00:00"),
-        pl.col("size").str.contains(r"^(\d{1,18}|-)$"),
-    )
-    raw = pl.sum_horizontal(pl.all().str.len_bytes()).sum() + pl.len() * (RAW_EXTRA + 1) - 1
-    return fields.all() & (raw == size)
-
-
-def _requests_shaped() -> pl.Expr:
-    """True where every (request, status, seconds) group holds what `parse_access` reads as numbers and a request."""
-    import polars as pl
-
-    return pl.all_horizontal(
-        ~pl.col("request").str.contains(INSIDE_QUOTES),
-        pl.col("request").str.contains(" ", literal=True),
-        pl.col("status").str.contains(r"^\d{1,9}$"),
-        pl.col("seconds").str.contains(SECONDS),
-    ).all()
+    minutes = runs.group_by(
+        pl.col("value").str.slice(1, 17).alias("minute"),
+        pl.col("value").str.slice(22, 5).alias("offset"),
+        maintain_order=True,  # the hours in the order the lines give them, as line by line
+    ).agg(pl.col("len").sum())
+    hours = [(hour_of(minute, offset), count) for minute, offset, count in minutes.iter_rows()]
+    if any(hour is None for hour, _ in hours):  # a day that cannot be (31 Nov): line by line drops it
+        return None
+    return hours  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=4096)
 def hour_of(minute: str, offset: str) -> int | None:
-    """The epoch hour of `29/Nov/2026:08:00` at `+0000]`, as `parse_access` reads the stamp (None where it cannot)."""
-    if not OFFSET.fullmatch(offset):
-        return None
-    when = _parse_stamp(f"{minute}:00 {offset[:5]}".encode())
+    """The epoch hour of `29/Nov/2026:08:00` at `+0000`, as `parse_access` reads the stamp (None where it cannot)."""
+    when = _parse_stamp(f"{minute}:00 {offset}".encode())
     return None if when is None else int(when // 3600)
-
-
-@lru_cache(maxsize=65536)
-def request_of(request: str) -> tuple[str, str]:
-    """(method, path without its query) of a request line, as `parse_access` splits it."""
-    parts = request.split(" ")
-    return parts[0], parts[1].split("?", 1)[0]

@@ -70,26 +70,55 @@ def parse_access(line: bytes) -> AccessRecord | None:
     if len(parts) < 7:
         return None
     when = access_time(parts[0])
-    request = parts[1].split(b" ")
-    tail = parts[2].split()
-    if when is None or len(request) < 2 or len(tail) < 2:
+    request = access_request(parts[1], parts[2], parts[6])
+    if when is None or request is None:
         return None
-    try:
-        status, size = int(tail[0]), int(tail[1]) if tail[1] != b"-" else 0
-        after = parts[6].split()
-        request_time = float(after[0]) if after else None
-    except ValueError:
-        return None
+    method, path, status, size, request_time = request
     return AccessRecord(
-        client=parts[0].split(b" ", 1)[0].decode(errors="replace"),
+        client=access_client(parts[0]),
         time=when,
-        method=request[0].decode(errors="replace"),
-        path=request[1].split(b"?", 1)[0].decode(errors="replace"),
+        method=method,
+        path=path,
         status=status,
         size=size,
         agent=parts[5].decode(errors="replace"),
         request_time=request_time,
     )
+
+
+def access_client(before: bytes) -> str:
+    """The client's address: the first word of what precedes the request's quote."""
+    return before.split(b" ", 1)[0].decode(errors="replace")
+
+
+def access_request(request: bytes, numbers: bytes, after: bytes) -> tuple[str, str, int, int, float | None] | None:
+    """Method, path (without its query), status, size and `$request_time` from a line's quoted request, what
+    follows it, and what follows the agent's quote; None where they are not a request's (the line is no access
+    line). In parts, so the bulk engine reads each distinct request and time as the line-by-line parser does."""
+    target = access_target(request)
+    tail = numbers.split()
+    if target is None or len(tail) < 2:
+        return None
+    try:
+        status, size = int(tail[0]), int(tail[1]) if tail[1] != b"-" else 0
+        request_time = access_seconds(after)
+    except ValueError:
+        return None
+    return (*target, status, size, request_time)
+
+
+def access_target(request: bytes) -> tuple[str, str] | None:
+    """(method, path without its query) of a request line; None where it holds no space."""
+    words = request.split(b" ")
+    if len(words) < 2:
+        return None
+    return words[0].decode(errors="replace"), words[1].split(b"?", 1)[0].decode(errors="replace")
+
+
+def access_seconds(after: bytes) -> float | None:
+    """`$request_time` from what follows the agent's quote (None: not logged); ValueError where it is no number."""
+    rest = after.split()
+    return float(rest[0]) if rest else None
 
 
 # --- nginx log_format -------------------------------------------------------------------------------------

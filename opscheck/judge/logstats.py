@@ -154,16 +154,28 @@ def traffic_in(
 ) -> Traffic:
     """`traffic` of a log read as chunks (`LogFile.chunks`): the manual's format parsed in bulk, on every core;
     any other format, any chunk under `least` bytes and any the bulk parse refuses, line by line."""
-    figures = Traffic()
+    return traffic_by(((0, chunk) for chunk in chunks), 1, form, leave_out, least)[0]
+
+
+def traffic_by(
+    pieces: Iterable[tuple[int, bytes]],
+    windows: int,
+    form: AccessFormat = DEFAULT_ACCESS,
+    leave_out: frozenset[str] = frozenset(),
+    least: int = accessbulk.LEAST,
+) -> list[Traffic]:
+    """`traffic_in` of each of several windows read in one pass (`LogFile.windows`: chunks tagged with their
+    window's index): the log read once however many windows it is split into."""
+    figures = [Traffic() for _ in range(windows)]
     if form.regex is not None:
-        for chunk in chunks:
-            _add_lines(figures, chunk.split(b"\n"), form, leave_out)
+        for window, chunk in pieces:
+            _add_lines(figures[window], chunk.split(b"\n"), form, leave_out)
         return figures
-    for found in accessbulk.grouped(chunks, BUCKETS_MS, NOT_USERS, leave_out, least):
+    for window, found in accessbulk.grouped(pieces, KEYS, NOT_USERS, leave_out, least):
         if isinstance(found, bytes):
-            _add_lines(figures, found.split(b"\n"), form, leave_out)
+            _add_lines(figures[window], found.split(b"\n"), form, leave_out)
         else:
-            _add_groups(figures, found)
+            _add_groups(figures[window], found)
     return figures
 
 
@@ -172,9 +184,8 @@ def _add_groups(figures: Traffic, found: accessbulk.Groups) -> None:
     figures.per_client.update(found.clients)
     for hour, count in found.hours:
         figures.hourly[hour] += count
-    for request, status, bucket, count in found.requests:
-        method, path = accessbulk.request_of(request)
-        _tally(figures, method, path, status, bucket, count)
+    for endpoint, status, bucket, count in found.requests:
+        _tally(figures, endpoint, status, bucket, count)
 
 
 def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, leave_out: frozenset[str]) -> None:
@@ -185,16 +196,28 @@ def _add_lines(figures: Traffic, lines: Iterable[bytes], form: AccessFormat, lea
         figures.clients.add(record.client)
         figures.per_client[record.client] += 1
         figures.hourly[int(record.time // 3600)] += 1
-        seconds = record.request_time
-        bucket = None if seconds is None else bisect.bisect_left(BUCKETS_MS, seconds * 1000)
-        _tally(figures, record.method, record.path, record.status, bucket, 1)
+        _tally(figures, endpoint_name(record.method, record.path), record.status, bucket_of(record.request_time), 1)
 
 
-def _tally(figures: Traffic, method: str, path: str, status: int, bucket: int | None, count: int) -> None:
-    """`count` requests of one endpoint, status and latency bucket (None: not logged), whichever way they were read."""
+def endpoint_name(method: str, path: str) -> str:
+    """What a request's volume and latency are counted under: `GET /api/predictions/{param}`."""
+    return f"{method} {endpoint_of(path)}"
+
+
+def bucket_of(seconds: float | None) -> int | None:
+    """The latency bucket of a `$request_time` (None: not logged)."""
+    return None if seconds is None else bisect.bisect_left(BUCKETS_MS, seconds * 1000)
+
+
+KEYS = accessbulk.Keys(endpoint_name, bucket_of)
+
+
+def _tally(figures: Traffic, name: str, status: int, bucket: int | None, count: int) -> None:
+    """`count` requests of one endpoint, status and latency bucket (None: not logged), whichever way they were
+    read."""
     figures.requests += count
     figures.statuses[status] += count
-    endpoint = figures.endpoints.setdefault(f"{method} {endpoint_of(path)}", EndpointTraffic())
+    endpoint = figures.endpoints.setdefault(name, EndpointTraffic())
     endpoint.requests += count
     if status >= 500:
         endpoint.server_errors += count

@@ -14,7 +14,7 @@ import io
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,18 +26,28 @@ from opscheck.probes.files import LOCAL, Entry, Files, kind_of
 TimeOf = Callable[[bytes], float | None]  # a line's epoch seconds, None for an unstamped line
 ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20  # what one probe of the window seek reads at most
-READ = 4 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
+READ = 6 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
 MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run without newlines): cut, counted
 
 
 @dataclass
 class Bounds:
     """How much a read of a log may cost: any line is cut at `line_bytes`; a window read stops, as a failure that
-    says so, past `read_bytes` or `read_s` (never a hang, whatever the file holds)."""
+    says so, past `read_bytes` or `read_s` (never a hang, whatever the file holds). Both bound the whole read,
+    every file of it together (the live file and each rotation it reaches, gzipped ones counted decompressed), so
+    a week read in one pass costs at most what one window may."""
 
     line_bytes: int = MAX_LINE
     read_bytes: int = 4 << 30
     read_s: float = 120.0
+
+
+@dataclass
+class _Spent:
+    """What a read has cost so far, across the files it reaches: against `Bounds.read_bytes` and `read_s`."""
+
+    deadline: float
+    moved: int = 0
 
 
 @dataclass
@@ -173,6 +183,7 @@ class LogFile:
         found = family(self.path, self.files)
         if not found:
             raise self.files.missing(f"{self.name} log", self.path, "no such file (nor any rotation of it)")
+        spent = _Spent(time.monotonic() + self.bounds.read_s)
         for file in found:
             if file.kind != "f":
                 raise self.files.missing(f"{self.name} log", file.name, f"is a {kind_of(file)}, not a regular file: "
@@ -180,7 +191,7 @@ class LogFile:
             try:
                 if file.mtime < since:
                     continue
-                for chunk in self._chunks(file, since, until):
+                for chunk in self._chunks(file, since, until, spent):
                     if chunk is None:
                         return
                     yield chunk
@@ -191,22 +202,22 @@ class LogFile:
         handle = self.files.open(path)
         return gzip.GzipFile(fileobj=handle, mode="rb") if path.endswith(".gz") else handle  # type: ignore[return-value]
 
-    def _chunks(self, file: Entry, since: float, until: float | None) -> Iterator[bytes | None]:
+    def _chunks(self, file: Entry, since: float, until: float | None, spent: _Spent) -> Iterator[bytes | None]:
         """Chunks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
         compressed = file.name.endswith(".gz")
         bounds, odd = self.bounds, self.oddities
-        deadline = time.monotonic() + bounds.read_s
         with self._open(file.name) as handle:
             if not compressed:
                 handle.seek(seek_to(handle, file.size, since, self.time_of, bounds.line_bytes))
-            carry, opened, dropping, moved = b"", False, False, 0
+            carry, opened, dropping = b"", False, False
             while True:
                 data = handle.read(READ)
-                moved += len(data)
-                if moved > bounds.read_bytes or time.monotonic() > deadline:
-                    raise self.files.missing(f"{self.name} log", file.name, f"its window was cut short after "
-                                             f"{moved >> 20} MB and {bounds.read_s:g} s at most ([logs] max_read_mb, "
-                                             "max_read_s): could not tell what it holds")  # fmt: skip
+                spent.moved += len(data)
+                if spent.moved > bounds.read_bytes or time.monotonic() > spent.deadline:
+                    raise self.files.missing(f"{self.name} log", file.name, "its window was cut short after "
+                                             f"{spent.moved >> 20} MB and {bounds.read_s:g} s at most, all its files "
+                                             "together ([logs] max_read_mb, max_read_s): could not tell what it "
+                                             "holds")  # fmt: skip
                 if dropping and data:  # the rest of a line already cut at the bound
                     end = data.find(b"\n")
                     odd.skipped_bytes += len(data) if end < 0 else end + 1
@@ -217,21 +228,28 @@ class LogFile:
                 if not data:
                     body, carry = carry or None, b""
                 else:
-                    data = carry + data
+                    hole = not carry.strip(b"\0") and not data.strip(b"\0")
                     cut = data.rfind(b"\n") + 1
-                    body, carry = (data[: cut - 1] if cut else None), data[cut:]
+                    if cut:  # one copy of the chunk's whole lines, however long the log (not three)
+                        body, carry = b"".join((carry, memoryview(data)[: cut - 1])), data[cut:]
+                    else:
+                        body, carry = None, carry + data
                     if len(carry) > bounds.line_bytes:  # kept to the bound, the rest passed over
                         odd.cut_lines += 1
                         odd.skipped_bytes += len(carry) - bounds.line_bytes
                         body = carry[: bounds.line_bytes] if body is None else body + b"\n" + carry[: bounds.line_bytes]
                         carry, dropping = b"", True
-                    if not data.strip(b"\0"):
+                    if hole:
                         _skip_hole(handle, odd)
                 if body is not None and (b"\0" in body or _long_line(body, bounds.line_bytes)):
                     body = _joined(self._sane(body.split(b"\n")))
-                if body is not None and not opened:
-                    lines, opened = self._from(body.split(b"\n"), since)
-                    body = _joined(lines)
+                if body is not None and not opened:  # a chunk that ends before the window (a gzipped rotation
+                    # read from its start) holds none of it: passed over whole, not line by line
+                    if self._last_time(body) < since:
+                        body = None
+                    else:
+                        lines, opened = self._from(body.split(b"\n"), since)
+                        body = _joined(lines)
                 if until is not None and body is not None and self._last_time(body) >= until:
                     last = _joined(self._before(body.split(b"\n"), until))
                     if last is not None:
@@ -242,6 +260,34 @@ class LogFile:
                     yield body
                 if not data:
                     return
+
+    def windows(self, edges: Sequence[float]) -> Iterator[tuple[int, bytes]]:
+        """The lines of consecutive windows [edges[i], edges[i + 1]) as (i, chunk), the log read once from the first
+        edge to the last: each window gets what `chunks` gives it read alone (from its first line stamped at or after
+        its edge, unstamped lines with the line before them), but a rotation the edges fall inside is read (a
+        gzipped one decompressed) once, not once a window. The bounds hold for the read as a whole."""
+        window = 0
+        for chunk in self.chunks(edges[0], edges[-1]):
+            while window < len(edges) - 2 and self._last_time(chunk) >= edges[window + 1]:
+                cut = self._offset_at(chunk, edges[window + 1])
+                if cut:
+                    yield window, chunk[: cut - 1]
+                chunk, window = chunk[cut:], window + 1
+            if chunk:
+                yield window, chunk
+
+    def _offset_at(self, body: bytes, when: float) -> int:
+        """The offset in `body` of its first line stamped at or after `when` (there is one): the window seek's binary
+        search over the chunk, then line by line over the little it leaves (no split of the whole chunk)."""
+        at = seek_to(io.BytesIO(body), len(body), when, self.time_of, self.bounds.line_bytes)
+        while at < len(body):
+            end = body.find(b"\n", at)
+            end = len(body) if end < 0 else end
+            stamp = self.time_of(body[at:end])
+            if stamp is not None and stamp >= when:
+                return at
+            at = end + 1
+        return len(body) + 1  # none (the caller saw one): all of it before `when`, never a loop past its end
 
     def _sane(self, lines: list[bytes]) -> list[bytes]:
         """The lines a log writer wrote: NUL runs (a sparse or torn file) left out, overlong lines cut; counted."""
@@ -367,6 +413,10 @@ class LogGroup:
     def chunks(self, since: float, until: float | None = None) -> Iterator[bytes]:
         for log in self.logs:
             yield from log.chunks(since, until)
+
+    def windows(self, edges: Sequence[float]) -> Iterator[tuple[int, bytes]]:
+        for log in self.logs:
+            yield from log.windows(edges)
 
     def newest_time(self) -> float | None:
         return max((t for log in self.logs if (t := log.newest_time()) is not None), default=None)
