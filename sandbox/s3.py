@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,8 +28,9 @@ def endpoint(state: State) -> str:
 
 def start(sandbox: Sandbox, state: State) -> int:
     """moto's S3 server on its port, and the manual's bucket in it."""
+    # SANDBOX_DIR names the sandbox in its environment: `down` stops only processes it recognises as its own.
     pid = spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(state.ports["s3"])],
-                sandbox.run_logs / "s3.out")  # fmt: skip
+                sandbox.run_logs / "s3.out", env={**os.environ, "SANDBOX_DIR": str(sandbox.root)})  # fmt: skip
     deadline = time.monotonic() + 20
     while True:
         try:
