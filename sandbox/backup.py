@@ -14,7 +14,8 @@ import os
 import shutil
 import subprocess
 import tarfile
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import psycopg
@@ -48,8 +49,13 @@ def take_dump(sandbox: Sandbox, state: State, into: Path) -> dict:
 
 
 def run_job(sandbox: Sandbox, state: State, kind: str, now: datetime) -> Path:
-    """One run of the scheduled job: dump now, lay out the set, copy it off-site."""
-    if of(state.shape).backup_job == "script":
+    """One run of the scheduled job: dump now, lay out the set, copy it off-site. A set is named by its second,
+    as the manual's script names it: a second run within the same second waits for the next."""
+    scripted = of(state.shape).backup_job == "script"
+    while (sandbox.backups_local / set_name(now, of(state.shape).zone if scripted else None)).exists():
+        time.sleep(1.01 - now.microsecond / 1e6)
+        now = datetime.now(UTC)
+    if scripted:
         return run_script(sandbox, state, kind, now)
     dump = sandbox.run_logs / f"dump-{os.getpid()}.sql"
     try:
@@ -58,9 +64,14 @@ def run_job(sandbox: Sandbox, state: State, kind: str, now: datetime) -> Path:
         dump.unlink(missing_ok=True)
 
 
+def set_name(finished: datetime, zone: tzinfo | None = None) -> str:
+    """The set's folder name: the job's time to the second (`date +%Y%m%d_%H%M%S`), in `zone` or the local one."""
+    return finished.astimezone(zone).strftime("%Y%m%d_%H%M%S")
+
+
 def write_set(sandbox: Sandbox, kind: str, finished: datetime, dump: Path, figures: dict) -> Path:
     """Lay out one backup set from an existing dump, as the job would have at `finished` (local time name)."""
-    stamp = finished.astimezone().strftime("%Y%m%d_%H%M%S")
+    stamp = set_name(finished)
     folder = sandbox.backups_local / stamp
     folder.mkdir(parents=True)
     shutil.copyfile(dump, folder / f"database_{stamp}.sql")
@@ -178,7 +189,7 @@ def write_scripts(sandbox: Sandbox, state: State) -> None:
 def run_script(sandbox: Sandbox, state: State, kind: str, when: datetime, backdate: bool = False) -> Path:
     """Run the manual's script for `kind`; `backdate`: as if at `when` (its files' times set to then)."""
     zone = of(state.shape).zone
-    stamp = when.astimezone(zone).strftime("%Y%m%d_%H%M%S")
+    stamp = set_name(when, zone)
     env = {**os.environ, "PGPASSWORD": sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"], "TZ": of(state.shape).timezone}
     if backdate:
         env["BACKUP_DATE"] = stamp
