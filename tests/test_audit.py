@@ -126,8 +126,12 @@ def test_pruned_runs_are_recorded_not_reported_deleted(trail, capsys):
 
 def test_a_run_deleted_by_hand_is_still_named_after_a_prune(trail):
     first, second = _runs(trail)
-    second_finished = json.loads((trail / audit.CHAIN).read_text().splitlines()[1])["finished"]
-    assert audit.prune(trail, 0.5 / 86400, now=datetime.fromisoformat(second_finished)) == [first]
+    finished = [
+        datetime.fromisoformat(json.loads(line)["finished"])
+        for line in (trail / audit.CHAIN).read_text().splitlines()[:2]
+    ]
+    half_way = (finished[1] - finished[0]).total_seconds() / 2 / 86400  # older than this at the second's end: the first
+    assert audit.prune(trail, half_way, now=finished[1]) == [first]
     shutil.rmtree(trail / second)
     assert problems(trail) == [f"line 2: run {second} was deleted"]
 
