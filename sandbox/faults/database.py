@@ -187,22 +187,6 @@ def _wait_until_released(state: State, timeout_s: float = 15) -> None:
             time.sleep(0.1)
 
 
-def _connect_when_a_slot_frees(state: State, password: str, timeout_s: float = 15) -> psycopg.Connection:
-    """A session as the leaky job's; while the slots are taken by sessions just ending (a run's, a heal's), again."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return psycopg.connect(
-                host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
-                password=password, application_name=HOLDER, connect_timeout=5,
-            )  # fmt: skip
-        except psycopg.OperationalError as exc:
-            full = "slots" in str(exc) or "too many clients" in str(exc)
-            if not full or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def hold(root: str, count: int, in_transaction: bool) -> None:
     """The helper process of the connection faults: open `count` sessions and keep them (in a transaction)."""
     sandbox = Sandbox(Path(root))
@@ -211,7 +195,12 @@ def hold(root: str, count: int, in_transaction: bool) -> None:
     password = sandbox.secrets()["SANDBOX_PG_OWNER_PASSWORD"]
     conns = []
     for number in range(1, count + 1):
-        conns.append(_connect_when_a_slot_frees(state, password))
+        conns.append(
+            psycopg.connect(
+                host="127.0.0.1", port=state.ports["postgres"], dbname="miraikakaku", user="miraikakaku",
+                password=password, application_name=HOLDER, connect_timeout=5,
+            )
+        )  # fmt: skip
         if in_transaction:
             conns[-1].execute("SELECT count(*) FROM stock_prices")  # opens the transaction; never committed
         print(f"holding {number} connection(s)", flush=True)
