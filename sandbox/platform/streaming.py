@@ -25,7 +25,9 @@ CACHE = redis.Redis(
     host="127.0.0.1", port=ports()["redis"], password=secret("SANDBOX_REDIS_PASSWORD"),
     socket_timeout=2, socket_connect_timeout=2, decode_responses=True, retry=Retry(NoBackoff(), 0),
 )  # fmt: skip
-last_tick = {"at": 0.0}
+# The last published tick, and whether the latest attempt since failed: a Redis just restarted (empty) answers
+# pings before the engine has published to it again, and until then the engine is not ticking.
+last_tick = {"at": 0.0, "failing": False}
 
 
 async def feed() -> None:
@@ -41,8 +43,9 @@ async def feed() -> None:
             else:  # the manual shape's engine publishes ticks to subscribers and keeps no stream
                 await CACHE.publish("ticks", json.dumps(tick))
             await CACHE.set(f"market:{symbol}:last", json.dumps(tick), ex=60)
-            last_tick["at"] = time.time()
+            last_tick.update(at=time.time(), failing=False)
         except redis.RedisError as exc:
+            last_tick["failing"] = True
             log.error("tick not published: %s", type(exc).__name__)
         await asyncio.sleep(TICK_S)
 
@@ -65,7 +68,7 @@ async def health() -> JSONResponse:
         redis_state = "ok" if await CACHE.ping() else "down"
     except redis.RedisError:
         redis_state = "down"
-    ticking = "ok" if age <= STALL_AFTER_S else "stalled"
+    ticking = "ok" if age <= STALL_AFTER_S and not last_tick["failing"] else "stalled"
     healthy = redis_state == ticking == "ok"
     body = {
         "status": "ok" if healthy else "degraded",
