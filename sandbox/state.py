@@ -220,6 +220,13 @@ def stop_process(pid: int, marker: str, grace_s: float = 5.0) -> None:
             time.sleep(0.05)
 
 
+def serving_pid(pid: int) -> int:
+    """The service's own process: a fleet's runs under nsenter (sandbox.fleet.on_host), which forks it."""
+    if Path(f"/proc/{pid}/comm").read_text().strip() != "nsenter":
+        return pid
+    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+
+
 def _alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 SERVER_NAMES = ("localhost", "127.0.0.1")
 OPTIONS = "server-options.json"
+RELOADS = "reloads"  # how many times the server read its TLS configuration again (SIGHUP)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -91,3 +92,14 @@ def set_server_options(folder: Path, minimum_version: str | None = None, ciphers
 def server_options(folder: Path) -> dict[str, str]:
     path = folder / OPTIONS
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def count_reload(folder: Path) -> None:
+    """Said by the server once it has read its certificate and options again."""
+    path = folder / RELOADS
+    path.write_text(str(reloads(folder) + 1))
+
+
+def reloads(folder: Path) -> int:
+    path = folder / RELOADS
+    return int(path.read_text() or 0) if path.exists() else 0
