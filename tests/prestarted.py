@@ -3,10 +3,12 @@
 The self-tests start a few hundred runs of the checks, and each would spend about a second importing pytest, its
 plugins and the clients (psycopg, httpx, redis, paramiko, boto3) before it collects a check. One process per xdist
 worker makes those imports once, then forks for each run: the child is that run, in a fresh pytest session with the
-run's own arguments, folder and environment, reading nothing of the parent but its imported modules. opscheck's
-own modules and the checks are not imported ahead: pytest imports (and rewrites) them in each run as it would.
+run's own arguments, folder and environment, reading nothing of the parent but its imported modules.
 
-polars is kept out on purpose: its thread pool does not survive a fork.
+opscheck's library (its target model, probes, judgements, records) is imported ahead too: pytest never rewrites it.
+Its plugin (opscheck.plugin.*, which pytest rewrites as it loads it, and warns if it cannot) and the checks are not:
+pytest imports and rewrites them in each run as it would. polars is kept out on purpose: its thread pool does not
+survive a fork (opscheck imports it only when a long log is read).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import pkgutil
 import select
 import signal
 import subprocess
@@ -27,6 +30,10 @@ from types import ModuleType
 # Never a pytest plugin's distribution (pytest11): pytest rewrites those as it loads them, and warns if it cannot.
 AHEAD = ("pytest", "_pytest.python", "_pytest.junitxml", "pygal", "psycopg", "httpx", "redis", "pydantic",
          "paramiko", "boto3", "starlette")  # fmt: skip
+# opscheck's library, which pytest never rewrites: not its plugin (opscheck.plugin, rewritten as pytest loads it) nor
+# its command-line tools, which import the plugin or what no run needs.
+LIBRARY = ("opscheck.errors", "opscheck.identity", "opscheck.digests", "opscheck.catalogue", "opscheck.target",
+           "opscheck.judge", "opscheck.probes", "opscheck.record")  # fmt: skip
 
 
 @dataclass
@@ -77,6 +84,11 @@ def _serve() -> None:
         __import__(name)
     import pytest
 
+    for name in LIBRARY:
+        _import_all(name)
+    assert "polars" not in sys.modules, "a module imported ahead imports polars: its threads would not survive a fork"
+    assert "opscheck.plugin" not in sys.modules, "a module imported ahead imports the plugin, which pytest rewrites"
+
     for line in sys.stdin:
         request = json.loads(line)
         sys.stdout.flush()
@@ -87,6 +99,13 @@ def _serve() -> None:
         print(child, flush=True)
         _, status = os.waitpid(child, 0)
         print(os.waitstatus_to_exitcode(status), flush=True)
+
+
+def _import_all(name: str) -> None:
+    """The module `name`, and if it is a package every module under it."""
+    module = __import__(name, fromlist=["_"])
+    for found in pkgutil.iter_modules(getattr(module, "__path__", []), f"{name}."):
+        _import_all(found.name)
 
 
 def _become_run(request: dict, pytest: ModuleType) -> None:
