@@ -34,8 +34,6 @@ SHAPE = shape()
 B = {c: SHAPE.col("batch", c) for c in ("job", "finished_at", "status")}
 P = {c: SHAPE.col("predictions", c) for c in ("symbol", "made_at", "target_date", "correct", "model_version")}
 CACHE_TTL = {"prediction": 300, "market": 60, "session": 3600}
-# How long a health endpoint waits for a database session: it answers within a Kubernetes probe's default 1 s
-HEALTH_WAIT_S = 0.5
 
 
 def _pool() -> ConnectionPool:
@@ -127,7 +125,7 @@ def health() -> dict:
 
 def _probe_database() -> str:
     try:
-        with POOL.connection(timeout=HEALTH_WAIT_S) as conn:
+        with POOL.connection(timeout=2) as conn:
             conn.execute("SELECT 1")
         return "ok"
     except Exception as exc:
@@ -160,7 +158,7 @@ def ml_health() -> JSONResponse:
         log.error("ML engine: model file missing, predictions served from fallback")
         return JSONResponse({"status": "degraded", "model_version": None, "reason": "model not loaded"}, 503)
     try:
-        with POOL.connection(timeout=HEALTH_WAIT_S) as conn:
+        with POOL.connection(timeout=2) as conn:
             row = conn.execute(
                 f"SELECT (SELECT max({B['finished_at']}) FROM {SHAPE.batch_table} WHERE {B['job']} = 'train'"
                 f"  AND {B['status']} = '{SHAPE.statuses['succeeded']}') AS last_trained,"
