@@ -43,3 +43,18 @@ REMEDY = {
     "postgres": "systemctl status postgresql; pg_isready; sudo systemctl restart postgresql (データベース接続エラー)",
     "redis": "redis-cli ping; restart Redis (docker-compose up -d redis); the API and streaming engine need it",
 }
+
+# A part whose certificate no client accepts answers, yet blocks every check that needs it as if it were down; its
+# remedy is the certificate's, never a restart (X6: 証明書の更新).
+CERTIFICATE_REFUSED = "CERTIFICATE_VERIFY_FAILED"
+CERTIFICATE_REMEDY = "renew its certificate (certbot renew) and reload nginx; restarting the process does not help"
+
+
+def finding(cause: str) -> str:
+    """What the preflight found at a part that did not answer as it should: down, or refused for its certificate."""
+    return "answers with a certificate no client accepts" if CERTIFICATE_REFUSED in cause else "is down"
+
+
+def remedy(part: str, cause: str) -> str:
+    """The manual's action for that finding."""
+    return CERTIFICATE_REMEDY if CERTIFICATE_REFUSED in cause else REMEDY[part]

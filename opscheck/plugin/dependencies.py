@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from opscheck.judge.causes import REMEDY, UNREACHABLE, blocked_level, nearest_down
+from opscheck.judge.causes import UNREACHABLE, blocked_level, finding, nearest_down, remedy
 from opscheck.judge.levels import CheckFailure, Level
 from opscheck.plugin.target import loaded_target
 from opscheck.probes.reach import Part, address_of, reach
@@ -42,10 +42,18 @@ class Down:
     def id(self) -> str:
         return f"{TITLES[self.part]} at {self.address}"
 
+    @property
+    def finding(self) -> str:
+        return finding(self.cause)
+
+    @property
+    def remedy(self) -> str:
+        return remedy(self.part, self.cause)
+
     def as_record(self, blocks: list[str]) -> dict:
         return {
             "id": self.id, "part": self.part, "address": self.address, "level": str(UNREACHABLE),
-            "message": f"{self.id} is down: {self.cause}", "remedy": REMEDY[self.part], "blocks": blocks,
+            "message": f"{self.id} {self.finding}: {self.cause}", "remedy": self.remedy, "blocks": blocks,
         }  # fmt: skip
 
 
@@ -193,7 +201,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         declared = item.get_closest_marker("level")
         level = blocked_level(Level.parse(declared.args[0]) if declared else UNREACHABLE)
-        message = f"blocked: {cause.id} is down ({cause.cause}). Manual: {REMEDY[cause.part]}"
+        message = f"blocked: {cause.id} {cause.finding} ({cause.cause}). Manual: {cause.remedy}"
         item.setup = lambda: None  # type: ignore[method-assign]
         item.runtest = functools.partial(_fail, level, message)  # type: ignore[method-assign]
 
