@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from opscheck.judge.causes import blocked_count
 from sandbox.faults import CATALOGUE
 from tests.conftest import faulted, faulted_together, run_pytest
 from tests.fault_groups import grouped, union
@@ -114,7 +115,7 @@ def assert_root_causes_first(fault, run, expected: dict[str, str]) -> None:
     verdict = run.output[run.output.find("opscheck: sandbox") :]
     for cause in causes:
         assert verdict.find(f"ROOT CAUSE — ERROR — {cause['id']} is down") < verdict.find("Worst failure"), verdict
-        assert f"{len(cause['blocks'])} check(s) blocked by it" in verdict and cause["remedy"][:40] in verdict
+        assert blocked_count(len(cause["blocks"])) in verdict and cause["remedy"][:40] in verdict
 
 
 def in_groups(selections: dict[str, list[str]], shape: str = "default") -> list:

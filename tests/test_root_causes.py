@@ -43,3 +43,4 @@ def test_a_refused_certificate_is_named_as_such_with_its_own_remedy(platform, ru
     assert cause["part"] == "api" and "answers with a certificate no client accepts" in cause["message"]
     assert "certificate has expired" in cause["message"] and "certbot renew" in cause["remedy"]
     assert "restart miraikakaku-api" not in run.output, "no restart is advised for a certificate"
+    assert "no check of this run is blocked by it" in run.output, "its checks failed on their own, and it says so"

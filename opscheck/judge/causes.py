@@ -58,3 +58,9 @@ def finding(cause: str) -> str:
 def remedy(part: str, cause: str) -> str:
     """The manual's action for that finding."""
     return CERTIFICATE_REMEDY if CERTIFICATE_REFUSED in cause else REMEDY[part]
+
+
+def blocked_count(count: int) -> str:
+    """How many checks a root cause blocked, as the verdict and the report say it (none: the part's own checks
+    failed on their own, as a certificate check does)."""
+    return f"{count} check(s) blocked by it" if count else "no check of this run is blocked by it"

@@ -14,6 +14,7 @@ import pytest
 
 from opscheck.catalogue import catalogue
 from opscheck.errors import ProbeError
+from opscheck.judge.causes import blocked_count
 from opscheck.judge.levels import CheckFailure, Level
 from opscheck.plugin.dependencies import blocked_by, root_causes
 from opscheck.plugin.target import loaded_target
@@ -176,7 +177,7 @@ class Verdict:
             wrap(f"ROOT CAUSE — {level.name} — {cause['message']}", **COLOURS[level])
             wrap(f"the manual: {cause['remedy']}", indent="    ")
             under = [r for r in self.failures if r.nodeid in cause["blocks"]]
-            wrap(f"{len(under)} check(s) blocked by it:", indent="    ")
+            wrap(blocked_count(len(under)) + (":" if under else ""), indent="    ")
             for report in sorted(under, key=lambda r: -(failed_level(r) or 0)):
                 wrap(f"{_label(report)} {report.nodeid}", indent="      ", **COLOURS.get(failed_level(report), {}))
         independent = [r for r in self.failures if r.nodeid not in blocked]

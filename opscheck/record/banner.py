@@ -12,6 +12,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
+from opscheck.judge.causes import blocked_count
+
 LEVELS = ("CRITICAL", "ERROR", "WARNING")  # worst first
 FAILED = ("failed", "error")
 HEADLINE_CHARS = 240
@@ -113,7 +115,12 @@ def _cause(cause: dict[str, Any]) -> str:
     return (
         f"<li>{_badge(str(cause.get('level') or '').upper())} <b>{escape(str(cause.get('id')))}</b>"
         + (f": {said}" if said else "")
-        + f"<details><summary>{len(blocks)} check(s) blocked by it</summary><ul>{names}</ul></details></li>"
+        + (
+            f"<details><summary>{blocked_count(len(blocks))}</summary><ul>{names}</ul></details>"
+            if blocks
+            else f"<br>{blocked_count(0)}"
+        )
+        + "</li>"
     )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from opscheck.judge.causes import blocked_count
 from opscheck.target.record import Notify
 
 LOG = "notifications.json"
@@ -93,7 +94,7 @@ def verdicts(run: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
     if roots is not None:
         for root in roots:
             out[f"root:{root['id']}"] = {
-                "title": f"{root['id']} ({len(root.get('blocks') or ())} check(s) blocked by it)",
+                "title": f"{root['id']} ({blocked_count(len(root.get('blocks') or ()))})",
                 "level": _level(root.get("level")),
                 "detail": _gist(" — ".join(filter(None, (root.get("message"), root.get("remedy"))))),
             }
