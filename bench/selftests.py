@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from bench.daily import PYTEST
 from bench.goals import Goal, at_most
 
 REPO = Path(__file__).resolve().parent.parent
@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def selftests() -> dict[str, str | Goal]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-n", "2", "-q", "-p", "no:randomly"],
-                          cwd=REPO, capture_output=True, text=True, timeout=90 * 60)  # fmt: skip
+    done = subprocess.run([str(PYTEST), "tests", "-n", "2", "-q"], cwd=REPO, capture_output=True, text=True,
+                          timeout=90 * 60)  # fmt: skip
     minutes = (time.perf_counter() - started) / 60
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
     counted = re.sub(r"=+", "", tail).strip()

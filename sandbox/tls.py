@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sandbox.state import atomic_write
+
 SERVER_NAMES = ("localhost", "127.0.0.1")
 OPTIONS = "server-options.json"
 RELOADS = "reloads"  # how many times the server read its TLS configuration again (SIGHUP)
@@ -96,8 +98,7 @@ def server_options(folder: Path) -> dict[str, str]:
 
 def count_reload(folder: Path) -> None:
     """Said by the server once it has read its certificate and options again."""
-    path = folder / RELOADS
-    path.write_text(str(reloads(folder) + 1))
+    atomic_write(folder / RELOADS, str(reloads(folder) + 1))  # never read half written
 
 
 def reloads(folder: Path) -> int:

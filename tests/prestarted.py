@@ -79,7 +79,8 @@ class Prestarted:
 
 
 def _serve() -> None:
-    """The warm process: import AHEAD once, then for each request line fork a child that is that pytest run."""
+    """The warm process: import AHEAD and the LIBRARY once, then for each request line fork a child that is that
+    pytest run."""
     for name in AHEAD:
         __import__(name)
     import pytest

@@ -28,6 +28,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from opscheck.errors import OpscheckError, ProbeError
+from opscheck.identity import DRILL_SESSION
 from opscheck.probes import backup_figures
 from opscheck.probes.backups import BackupSet
 from opscheck.probes.files import LocalFiles
@@ -93,7 +94,7 @@ class ScratchServer:
             return psycopg.connect(
                 host=self.spec.host, port=self.spec.port, dbname=dbname, user=self.spec.user,
                 password=self._password, sslmode=self.spec.sslmode, connect_timeout=10, autocommit=True,
-                application_name="opscheck drill", row_factory=dict_row,
+                application_name=DRILL_SESSION, row_factory=dict_row,
                 options=f"-c statement_timeout={int(self.spec.timeout_minutes * 60_000)}",
             )  # fmt: skip
         except psycopg.Error as exc:

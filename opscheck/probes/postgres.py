@@ -8,6 +8,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from opscheck.errors import ProbeError
+from opscheck.identity import DB_SESSION
 from opscheck.target.postgres import Postgres
 
 
@@ -44,7 +45,7 @@ class Database:
                     password=self._password,
                     sslmode=self.spec.sslmode,
                     connect_timeout=self.spec.connect_timeout_s,
-                    application_name="opscheck",
+                    application_name=DB_SESSION,
                     options=options,
                     autocommit=True,
                     row_factory=dict_row,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 
+from opscheck.identity import SUITE_SESSIONS
 from sandbox import data, lifecycle, postgres
 from sandbox.active import remember
 from sandbox.errors import SandboxError
@@ -22,7 +23,7 @@ RULE = "checks/test_integrity.py::test_stock_prices_keep_the_rule"
 HOT_INDEX = "idx_stock_prices_symbol_date"
 HOLDER = "leaky-batch-job"  # the application_name of the connection faults' helper
 # Sessions that end a moment after their client: an earlier helper's, and the last run's own
-JUST_ENDING = (HOLDER, "opscheck", "opscheck drill")
+JUST_ENDING = (HOLDER, *SUITE_SESSIONS)
 # The connection faults fill up to a count of sessions in use, besides the check's own; the helper holds what the
 # platform (the API's pool, which grows under load) does not already. 47 of the sandbox's 50 are usable.
 EXHAUSTED_IN_USE = 39  # with the check's: 40 of 47 (85 %), past T5's limit (80 %)
@@ -144,7 +145,7 @@ def _accuracy(percent: int) -> Callable[[Sandbox, State], None]:
 
 def _hold(fault: str, count: int, in_transaction: bool = False) -> Callable[[Sandbox, State], None]:
     """A helper process holds `count` sessions open: idle, or idle inside a transaction it never ends."""
-    return _holding(fault, lambda in_use: count, in_transaction)
+    return _holding(fault, lambda already: count, in_transaction)
 
 
 def _fill(fault: str, in_use: int) -> Callable[[Sandbox, State], None]:
