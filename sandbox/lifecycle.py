@@ -102,19 +102,20 @@ def _start_all(sandbox: Sandbox, state: State, secret_values: dict[str, str], ro
     _create_database(Path(state.pg_dir), state.ports["postgres"], secret_values, rows, now, of(state.shape))
     traffic.write_history(sandbox.logs, end=now, shape=of(state.shape))
     metrics.write_history(sandbox.metrics, now.timestamp(), metrics.disk_percent(sandbox, state))
-    state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
-    sandbox.write_state(state)
-    for name in SERVICES:
-        state.pids[name] = start_service(sandbox, name)
+    with cgroup.unthrottled(state.cgroup):
+        state.pids["redis"] = start_redis(sandbox, state.ports["redis"])
         sandbox.write_state(state)
-    _make_backup_history(sandbox, state, now)
-    _write_plans(sandbox, now, of(state.shape))
-    attest_reviews(sandbox, {"M4": 3, "X7": 3})
-    suite_history.write(sandbox.suite_history, now)
-    apt.write(sandbox.apt_root)
-    dependencies.write(sandbox.app_sources)
-    write_target(sandbox, state)
-    wait_until_ready(sandbox, state)
+        for name in SERVICES:
+            state.pids[name] = start_service(sandbox, name)
+            sandbox.write_state(state)
+        _make_backup_history(sandbox, state, now)
+        _write_plans(sandbox, now, of(state.shape))
+        attest_reviews(sandbox, {"M4": 3, "X7": 3})
+        suite_history.write(sandbox.suite_history, now)
+        apt.write(sandbox.apt_root)
+        dependencies.write(sandbox.app_sources)
+        write_target(sandbox, state)
+        wait_until_ready(sandbox, state)
     warm_up(sandbox, state)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from sandbox import backup, lifecycle, postgres
+from sandbox import backup, cgroup, lifecycle, postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, atomic_write, stop_process
 
@@ -45,12 +45,13 @@ def maintain(sandbox: Sandbox, skip: frozenset[str] = frozenset()) -> datetime:
             result = subprocess.run(command, capture_output=True, text=True, timeout=120)
             if result.returncode != 0:
                 raise SandboxError(f"logrotate failed: {result.stderr.strip()[-300:]}")
-        if "restart" not in skip:
-            for name in lifecycle.SERVICES:
-                stop_process(state.pids[name], str(sandbox.root))
-                state.pids[name] = lifecycle.start_service(sandbox, name)
-            sandbox.write_state(state)
-        lifecycle.wait_until_ready(sandbox, state)
+        with cgroup.unthrottled(state.cgroup):
+            if "restart" not in skip:
+                for name in lifecycle.SERVICES:
+                    stop_process(state.pids[name], str(sandbox.root))
+                    state.pids[name] = lifecycle.start_service(sandbox, name)
+                sandbox.write_state(state)
+            lifecycle.wait_until_ready(sandbox, state)
     record = {"window_start": started.isoformat(), "skipped": sorted(skip)}
     atomic_write(sandbox.root / "maintenance.json", json.dumps(record))
     return started

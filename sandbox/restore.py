@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from sandbox import backup, lifecycle, postgres
+from sandbox import backup, cgroup, lifecycle, postgres
 from sandbox.errors import SandboxError
 from sandbox.state import Sandbox, State, atomic_write, stop_process
 
@@ -40,10 +40,11 @@ def restore(sandbox: Sandbox, set_name: str | None = None) -> Path:
                            password=sandbox.secrets()["OPSCHECK_SANDBOX_REDIS_PASSWORD"])  # fmt: skip
         cold.flushall()
         cold.close()
-        for name in lifecycle.SERVICES:
-            state.pids[name] = lifecycle.start_service(sandbox, name)
-        sandbox.write_state(state)
-        lifecycle.wait_until_ready(sandbox, state)
+        with cgroup.unthrottled(state.cgroup):
+            for name in lifecycle.SERVICES:
+                state.pids[name] = lifecycle.start_service(sandbox, name)
+            sandbox.write_state(state)
+            lifecycle.wait_until_ready(sandbox, state)
         record = {"set": folder.name, "restored_at": datetime.now(UTC).isoformat()}
         atomic_write(sandbox.root / "restored.json", json.dumps(record))
     return folder

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox import lifecycle, postgres
+from sandbox import cgroup, lifecycle, postgres
 from sandbox.active import active, remember
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -107,11 +107,12 @@ def heal(sandbox: Sandbox) -> list[str]:
     with sandbox.lock():
         state = _running_state(sandbox)
         injected = list(active(sandbox))
-        _restart_what_is_down(sandbox, state)
-        for name in injected:
-            CATALOGUE[name].heal(sandbox, state)
-        sandbox.faults_file.unlink(missing_ok=True)
-        lifecycle.wait_until_ready(sandbox, state)
+        with cgroup.unthrottled(state.cgroup):
+            _restart_what_is_down(sandbox, state)
+            for name in injected:
+                CATALOGUE[name].heal(sandbox, state)
+            sandbox.faults_file.unlink(missing_ok=True)
+            lifecycle.wait_until_ready(sandbox, state)
         # Last, once healthy again: what the fault (and the recovery from it) wrote to the logs goes, so
         # the next fault's run does not judge this one's errors (D3, D8 look back hours).
         _truncate_logs(sandbox)
