@@ -10,7 +10,7 @@ import pytest
 from opscheck.judge.levels import Level, fail_at
 from opscheck.judge.logstats import merged, traffic_by
 from opscheck.record import charts
-from opscheck.record.suite_history import latest
+from opscheck.record.suite_history import latest_running
 
 DAY = 86400.0
 
@@ -78,7 +78,7 @@ def test_weekly_performance_report(logs, target, thresholds, artifact, measured,
 
 def _load_run(recorded, now: float) -> dict | None:
     """The week's load run (`pytest -m load`, the standard profile), threshold by threshold, if one ran."""
-    run = latest(recorded, "load", datetime.fromtimestamp(now - 7 * DAY, UTC))
+    run = latest_running(recorded, "test_load_threshold", datetime.fromtimestamp(now - 7 * DAY, UTC))
     if run is None:
         return None
     checks = [

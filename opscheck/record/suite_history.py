@@ -112,8 +112,9 @@ class Period:
                 if check.get("outcome") in ("failed", "error")]  # fmt: skip
 
 
-def latest(recorded: list[dict[str, Any]], schedule: str, since: datetime) -> dict[str, Any] | None:
-    """The newest of `recorded` since `since` that selected `schedule` (e.g. the week's `load` run), if any."""
+def latest_running(recorded: list[dict[str, Any]], check: str, since: datetime) -> dict[str, Any] | None:
+    """The newest of `recorded` since `since` that ran `check` (a test function's name: the week's load run is the
+    last run with load thresholds in it, `-m load` or the whole suite; never a `-m "daily and not load"`)."""
     found = [run for run in recorded if run.get("finished") and finished(run) >= since
-             and schedule in (run.get("selection") or "").split()]  # fmt: skip
+             and any(check in c["nodeid"] for c in run.get("checks", []))]  # fmt: skip
     return found[-1] if found else None
