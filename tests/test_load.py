@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from opscheck.identity import LOAD_AGENT
-from tests.conftest import run_pytest
+from tests.conftest import run_pytest, with_brief_profile
 
 
 def load_requests_in_access_log(platform, run_id: str | None = None) -> int:
@@ -35,13 +35,9 @@ def test_profile_over_the_targets_caps_is_refused(run_checks):
 
 
 def test_master_and_two_workers_count_every_request(platform, tmp_path):
-    """locust's distributed mode on loopback: what the master reports is what the API served. A profile of the
-    target's own (`profiles_file`), 8 s long: counting needs a hundred requests, not the smoke run's 20 s."""
-    profiles = tmp_path / "profiles.toml"
-    profiles.write_text("[brief]\nusers = 10\nspawn_rate = 10\nduration_s = 8\n")
+    """locust's distributed mode on loopback: what the master reports is what the API served."""
     target = tmp_path / "target.toml"
-    target.write_text(platform.target_file.read_text().replace(
-        'default_profile = "smoke"', f'default_profile = "smoke"\nprofiles_file = "{profiles}"'))  # fmt: skip
+    target.write_text(with_brief_profile(platform.target_file.read_text(), tmp_path, "brief"))
     env = {k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}
     args = ["checks", "--target", str(target), "-m", "load", "--load-workers", "2", "--load-profile", "brief"]
     run = run_pytest(args, tmp_path / "reports", env)
