@@ -75,7 +75,7 @@ def start(sandbox: Sandbox, state: State) -> None:
     folder = keys_folder(sandbox)
     known = []
     for host in HOSTS:
-        port = free_port()
+        port = free_port(taken=state.ports.values())  # its services listen on its address too
         config = folder / f"{host.name}_sshd_config"
         config.write_text(
             f"Port {port}\nListenAddress {host.address}\nHostKey {folder / (host.name + '_host_key')}\n"

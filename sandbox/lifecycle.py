@@ -62,7 +62,7 @@ def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default", fleet: bool
         sandbox.secrets_file.write_text(json.dumps(secret_values))
         sandbox.secrets_file.chmod(0o600)
         state = State(
-            ports={name: free_port() for name in ("postgres", "redis", *SERVICES, *(["s3"] if fleet else []))},
+            ports=_free_ports(("postgres", "redis", *SERVICES, *(["s3"] if fleet else []))),
             started_at=datetime.now(UTC).isoformat(),
             shape=of(shape).name,
         )
@@ -73,6 +73,14 @@ def up(sandbox: Sandbox, rows: int = 10_000, shape: str = "default", fleet: bool
             _down_unlocked(sandbox)
             raise
         return state
+
+
+def _free_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """A free port for each of `names`, no two the same."""
+    ports: dict[str, int] = {}
+    for name in names:
+        ports[name] = free_port(taken=ports.values())
+    return ports
 
 
 def _require_binaries() -> None:

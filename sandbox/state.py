@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -168,12 +168,16 @@ def atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def free_port() -> int:
-    """A free port below the kernel's ephemeral range: a port from that range (`bind(0)`) can be taken by any
-    outgoing connection in the seconds before the service binds it, which broke start-ups under load."""
+def free_port(taken: Collection[int] = ()) -> int:
+    """A free port below the kernel's ephemeral range, and not one of `taken` (chosen already for another service:
+    nothing listens on it yet, and the API and the advisory mirror once drew the same one): a port from that range
+    (`bind(0)`) can be taken by any outgoing connection in the seconds before the service binds it, which broke
+    start-ups under load."""
     low, _ = _ephemeral_range()
     for _ in range(200):
         port = random.randrange(10_000, max(low, 10_001))
+        if port in taken:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
