@@ -68,3 +68,23 @@ def test_an_ansible_inventory_group_expands_into_its_hosts(fleet_platform, tmp_p
     wanted = {"checks/test_processes.py::test_declared_processes_run[app]",
               "checks/test_backups.py::test_latest_backup_is_fresh[daily]"}  # fmt: skip
     assert wanted <= ran, "each group became its host"
+
+
+def test_an_unreachable_host_fails_what_needs_it_in_one_line_and_the_others_pass(fleet_platform, tmp_path):
+    """The backup host's sshd gone (its port refusing): every check that needs the host fails saying which host
+    cannot be reached and what to do, without a traceback; the other hosts' checks pass."""
+    import re
+
+    from tests.conftest import run_pytest
+
+    target = tmp_path / "unreachable.toml"
+    target.write_text(re.sub(r"ssh://127\.0\.0\.4:\d+", "ssh://127.0.0.4:9", fleet_platform.target_file.read_text()))
+    env = {k: v for k, v in fleet_platform.secrets().items() if k.startswith("OPSCHECK_")}
+    run = run_pytest(["checks", f"--target={target}", "-m", "daily"], tmp_path / "reports", env)
+    failed = [c for c in run.summary["checks"] if c["outcome"] in ("failed", "error")]
+    assert failed and run.returncode == 1, run.output
+    assert all("backup (ssh://127.0.0.4:9" in c["message"] and "cannot be reached over ssh" in c["message"]
+               for c in failed), run.output  # fmt: skip
+    assert "Traceback" not in run.output
+    passed = {c["nodeid"] for c in run.summary["checks"] if c["outcome"] == "passed"}
+    assert "checks/test_processes.py::test_declared_processes_run[app]" in passed, "the other hosts are read"

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -32,6 +33,7 @@ from opscheck.target.hosts import Host
 from opscheck.target.spec import Target
 
 SSH_SCHEMES = ("ssh", "safe-ssh")
+CONNECTING_AT_ONCE = 8
 SSH_CONFIG = """Host *
     ControlMaster auto
     ControlPath {folder}/%C
@@ -85,26 +87,45 @@ class Fleet:
             return self._with_agent(host.url, reached) if reached is not None and _is_ssh(reached) else found
         if parts.scheme not in SSH_SCHEMES:
             return testinfra.get_host(host.url)
-        # A host's own ssh_config= is read through ours (testinfra lets the URL's win over ours otherwise).
-        query = parse_qs(parts.query)
-        own = query.pop("ssh_config", [None])[0]
-        url = parts._replace(query=urlencode(query, doseq=True)).geturl()
+        url, _ = _ssh_url(host.url)
+        if url not in self._hosts:
+            pending = self._connecting.get(url)
+            self._hosts[url] = pending.result() if pending else self._over_ssh(host)
+        return self._hosts[url]
+
+    @functools.cached_property
+    def _connecting(self) -> dict[str, Future[testinfra.host.Host]]:
+        """Every ssh host's connection, begun together when a check first asks for one: ssh's handshake costs ~0.3 s
+        a host, paid one host after another before, and a run asks for each (a run of one host's checks opens the
+        others' too). A host that cannot be reached says so once, to every check that asks for it."""
+        hosts: dict[str, Host] = {}
+        for host in self.hosts:
+            if urlsplit(host.url).scheme in SSH_SCHEMES:
+                hosts.setdefault(_ssh_url(host.url)[0], host)
+        for host in hosts.values():
+            self._ssh_config(_ssh_url(host.url)[1])  # written here, before the threads that read it
+        pool = ThreadPoolExecutor(max_workers=CONNECTING_AT_ONCE, thread_name_prefix="opscheck-ssh")
+        connecting = {url: pool.submit(self._over_ssh, host) for url, host in hosts.items()}
+        pool.shutdown(wait=False)
+        return connecting
+
+    def _over_ssh(self, host: Host) -> testinfra.host.Host:
+        """The host over ssh, multiplexed, with its reader where it has python3."""
+        url, own = _ssh_url(host.url)
         if url not in self._masters:
             self._masters.append(url)
-        if url not in self._hosts:
-            if shutil.which("ssh") is None:
-                raise ProbeError("host", f"{host.name} ({_shown(host.url)})", "ssh:// needs the ssh client on this "
-                                 "machine: apt-get install openssh-client")  # fmt: skip
-            over = testinfra.get_host(url, ssh_config=str(self._ssh_config(own)))
-            try:
-                has_python = over.run("command -v python3").rc == 0
-            except RuntimeError as exc:  # ssh's own failure (exit 255): the host cannot be reached
-                said = " ".join(str(getattr(exc.args[0], "stderr", exc)).split())[-300:]
-                raise ProbeError(
-                    "host", f"{host.name} ({_shown(host.url)})", f"cannot be reached over ssh: {said}"
-                ) from None
-            self._hosts[url] = self._with_agent(url, over, has_python)
-        return self._hosts[url]
+        if shutil.which("ssh") is None:
+            raise ProbeError("host", f"{host.name} ({_shown(host.url)})", "ssh:// needs the ssh client on this "
+                             "machine: apt-get install openssh-client")  # fmt: skip
+        over = testinfra.get_host(url, ssh_config=str(self._ssh_config(own)))
+        try:
+            has_python = over.run("command -v python3").rc == 0
+        except RuntimeError as exc:  # ssh's own failure (exit 255): the host cannot be reached
+            said = " ".join(str(getattr(exc.args[0], "stderr", exc)).split())[-300:]
+            raise ProbeError(
+                "host", f"{host.name} ({_shown(host.url)})", f"cannot be reached over ssh: {said}"
+            ) from None
+        return self._with_agent(url, over, has_python)
 
     def _with_agent(self, key: str, over: testinfra.host.Host, has_python: bool | None = None) -> testinfra.host.Host:
         """Every command of the host through one session to a reader on its python3 (~0.1 ms against ~100 ms
@@ -157,6 +178,7 @@ class Fleet:
 
     def close(self) -> None:
         """End the hosts' readers and the multiplexed masters, and remove their sockets."""
+        wait(self.__dict__.pop("_connecting", {}).values())  # each bounded by ssh's ConnectTimeout
         for agent in self._agents:
             agent.close()
         self._agents.clear()
@@ -173,6 +195,15 @@ class Fleet:
                                capture_output=True, timeout=10, check=False)  # fmt: skip
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None
+
+
+def _ssh_url(url: str) -> tuple[str, str | None]:
+    """The host's URL as testinfra is given it, and the ssh_config= it named: read through ours (testinfra lets the
+    URL's win over ours otherwise)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    own = query.pop("ssh_config", [None])[0]
+    return parts._replace(query=urlencode(query, doseq=True)).geturl(), own
 
 
 def _is_ssh(host: testinfra.host.Host) -> bool:
