@@ -116,9 +116,11 @@ def fleet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 def with_brief_profile(target_text: str, folder: Path, name: str) -> str:
     """The target with a load profiles file of its own (a site's `profiles_file`) holding `name`, 8 s long: where
     what is proven is which profile runs, or that every request is counted, not 20 s of the smoke run."""
+    default = 'default_profile = "smoke"'
+    assert default in target_text, "the sandbox target's [load] no longer names its default profile"
     profiles = folder / "profiles.toml"
     profiles.write_text(f"[{name}]\nusers = 10\nspawn_rate = 10\nduration_s = 8\n")
-    return target_text.replace('default_profile = "smoke"', f'default_profile = "smoke"\nprofiles_file = "{profiles}"')
+    return target_text.replace(default, f'{default}\nprofiles_file = "{profiles}"')
 
 
 def checks_runner(platform: Sandbox, reports: Path):

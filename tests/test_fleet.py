@@ -7,9 +7,12 @@ fail exactly the checks they fail on one host (the host's name in place of `sand
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from tests.conftest import faulted
+from tests.conftest import faulted, run_pytest
 from tests.test_faults import difference
 
 FAULTS = ["api-down", "frontend-down", "streaming-stopped", "backup-stale", "backup-incomplete",
@@ -41,11 +44,6 @@ def test_fault_fails_the_same_checks_on_the_fleet(fleet_platform, run_fleet_chec
 def test_an_ansible_inventory_group_expands_into_its_hosts(fleet_platform, tmp_path):
     """The fleet's hosts named by inventory groups (ansible://web?ansible_inventory=…): testinfra's get_hosts
     expands each into its hosts, reached over ssh as the inventory says; the daily run is green."""
-    import json
-    import re
-
-    from tests.conftest import run_pytest
-
     keys = fleet_platform.root / "hosts"
     hosts = json.loads(fleet_platform.state_file.read_text())["hosts"]
     groups = {"app": "web", "db": "database", "backup": "backups"}
@@ -73,10 +71,6 @@ def test_an_ansible_inventory_group_expands_into_its_hosts(fleet_platform, tmp_p
 def test_an_unreachable_host_fails_what_needs_it_in_one_line_and_the_others_pass(fleet_platform, tmp_path):
     """The backup host's sshd gone (its port refusing): every check that needs the host fails saying which host
     cannot be reached and what to do, without a traceback; the other hosts' checks pass."""
-    import re
-
-    from tests.conftest import run_pytest
-
     target = tmp_path / "unreachable.toml"
     target.write_text(re.sub(r"ssh://127\.0\.0\.4:\d+", "ssh://127.0.0.4:9", fleet_platform.target_file.read_text()))
     env = {k: v for k, v in fleet_platform.secrets().items() if k.startswith("OPSCHECK_")}

@@ -88,10 +88,10 @@ class Fleet:
         if parts.scheme not in SSH_SCHEMES:
             return testinfra.get_host(host.url)
         url, _ = _ssh_url(host.url)
-        if url not in self._hosts:
-            pending = self._connecting.get(url)
-            self._hosts[url] = pending.result() if pending else self._over_ssh(host)
-        return self._hosts[url]
+        if url in self._hosts:
+            return self._hosts[url]
+        pending = self._connecting.get(url)  # what it gives is kept in self._hosts (_with_agent)
+        return pending.result() if pending else self._over_ssh(host)
 
     @functools.cached_property
     def _connecting(self) -> dict[str, Future[testinfra.host.Host]]:
