@@ -25,10 +25,12 @@ def opscheck(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 def checks(platform: Sandbox, reports: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`pytest checks …` against the session's sandbox, stdout and stderr kept apart."""
+    """`pytest checks …` against the session's sandbox, stdout and stderr kept apart; pytest's cache (what --lf
+    reads) of the test's own: in the repository's, every self-test's runs write their last failures at once."""
     env = {**os.environ, **{k: v for k, v in platform.secrets().items() if k.startswith("OPSCHECK_")}}
     command = [sys.executable, "-m", "pytest", "checks", "--target", str(platform.target_file),
-               "--reports-dir", str(reports), "-p", "no:randomly", *args]  # fmt: skip
+               "--reports-dir", str(reports), "-p", "no:randomly", "-o", f"cache_dir={reports / '.pytest_cache'}",
+               *args]  # fmt: skip
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
 
 
