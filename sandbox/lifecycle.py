@@ -274,8 +274,9 @@ def _write_config(sandbox: Sandbox, state: State) -> None:
 
 
 def _write_plans(sandbox: Sandbox, now: datetime, shape: Shape) -> None:
-    """Maintenance plans for the next days (in the shape's zone): a window, then nothing needed; next week's
-    deploys, reviewed. The manual shape keeps them in dated folders, under other names."""
+    """Maintenance plans for the next days (in the shape's zone): a window, then nothing needed; the deploys of
+    next week and the week after, reviewed (a sandbox alive when the week turns in its zone, as a CI run late on
+    a Sunday is in Tokyo, still has next week's). The manual shape keeps them in dated folders, under other names."""
     if shape.name == "manual":
         _write_dated_plans(sandbox, now.astimezone(shape.zone))
         return
@@ -284,11 +285,16 @@ def _write_plans(sandbox: Sandbox, now: datetime, shape: Shape) -> None:
         f"# Maintenance {tomorrow}\n\n02:00-03:00 VACUUM ANALYZE, logrotate, restart. Owner: on-duty.\n"
     )
     (sandbox.plans / f"maintenance-{tomorrow + timedelta(days=1)}.none").write_text("")
-    year, week, _ = (now + timedelta(weeks=1)).isocalendar()
-    (sandbox.plans / f"deploy-{year}-W{week:02d}.md").write_text(
-        f"# Deploys, week {week} of {year}\n\nTuesday: API 2.4 (prediction cache keys). Rollback: previous image.\n"
-        "Reviewed-by: tech lead\n"
-    )
+    for year, week in _weeks_ahead(now):
+        (sandbox.plans / f"deploy-{year}-W{week:02d}.md").write_text(
+            f"# Deploys, week {week} of {year}\n\nTuesday: API 2.4 (prediction cache keys). Rollback: previous "
+            "image.\nReviewed-by: tech lead\n"
+        )
+
+
+def _weeks_ahead(now: datetime) -> list[tuple[int, int]]:
+    """(ISO year, week) of next week and the week after."""
+    return [(when.isocalendar()[0], when.isocalendar()[1]) for when in (now + timedelta(weeks=n) for n in (1, 2))]
 
 
 def _write_dated_plans(sandbox: Sandbox, now: datetime) -> None:
@@ -300,13 +306,13 @@ def _write_dated_plans(sandbox: Sandbox, now: datetime) -> None:
             (folder / f"{day}-maintenance-db.md").write_text(f"# {day}: VACUUM ANALYZE 02:00-03:00 JST\n")
         else:
             (folder / f"{day}-no-maintenance").write_text("")
-    year, week, _ = (now + timedelta(weeks=1)).isocalendar()
-    deploys = sandbox.plans / "deploy" / f"{year}-W{week:02d}"
-    deploys.mkdir(parents=True, exist_ok=True)
-    (deploys / "api-2.4.md").write_text(
-        "# API 2.4\n\nTuesday 10:00 JST; rollback: previous image.\nApproved-by: 山田\n"
-    )
-    (deploys / "frontend-3.1.md").write_text("# Front end 3.1\n\nThursday.\n")
+    for year, week in _weeks_ahead(now):
+        deploys = sandbox.plans / "deploy" / f"{year}-W{week:02d}"
+        deploys.mkdir(parents=True, exist_ok=True)
+        (deploys / "api-2.4.md").write_text(
+            "# API 2.4\n\nTuesday 10:00 JST; rollback: previous image.\nApproved-by: 山田\n"
+        )
+        (deploys / "frontend-3.1.md").write_text("# Front end 3.1\n\nThursday.\n")
 
 
 REVIEWS = {  # item → (note, evidence file, its text)
