@@ -68,7 +68,7 @@ def main() -> None:
         if "integrity" in wanted:
             show("Integrity (D4): every rule against one sequential scan", database.integrity(target))
         if "daily" in wanted:
-            show("The whole daily run against the manual's shell sequence", daily.daily(target, secrets))
+            show("The whole daily run against the daily checklist by hand", daily.daily(target, secrets))
         if "silent" in wanted:
             env = {**os.environ, **secrets}
             ports = sandbox.read_state().ports
