@@ -99,3 +99,22 @@ def test_the_read_bounds_hold_for_the_whole_read_not_each_file(tmp_path):
     log.bounds = Bounds(read_bytes=max(os.path.getsize(tmp_path / "access.log.1"), 1) * 3)
     with pytest.raises(ProbeError, match="all its files together"):
         list(log.windows([START + d * DAY for d in range(11)]))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="cut-short"),
+        pytest.param(lambda data: data[:200] + b"x" * 300 + data[500:], id="corrupt"),
+        pytest.param(lambda data: data[:-8] + b"\0\0\0\0" + data[-4:], id="wrong-crc"),
+    ],
+)
+def test_a_damaged_gzip_rotation_is_named_not_a_traceback(tmp_path, damage):
+    """A rotation cut short or corrupt stops the read with one line that names the file and says what is wrong."""
+    log = _rotated(tmp_path, 97.0, 3 * 3600)
+    rotation = tmp_path / "access.log.3.gz"
+    stamp = rotation.stat().st_mtime
+    rotation.write_bytes(damage(rotation.read_bytes()))
+    os.utime(rotation, (stamp, stamp))
+    with pytest.raises(ProbeError, match=r"access\.log\.3\.gz on .*: a damaged gzip rotation, not read to its end"):
+        traffic_in(log.chunks(START))
