@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 
 SMALL = 64 << 10  # a chunk below this that the bulk parse refuses goes line by line
 LEAST = 1 << 20  # a smaller chunk (a short window) goes line by line: polars' import would cost it more
-# Chunks parsed at once, and read ahead: polars spreads each over every core; one more than this machine's two
-# overlaps their Python parts (under the GIL) and the reading, so 1 GB takes 2.6 s, not 3.1 s. Not one a core:
-# memory holds PARSING frames and AHEAD chunks (235 MB at most over 1 GB here), whatever the core count.
+# Chunks parsed at once, and one more read ahead: polars spreads each over every core; a third beside two overlaps
+# their Python parts (under the GIL) and the reading (on 2 cores, 1 GB in 2.6–2.8 s instead of 3.1). Not one a
+# core: memory holds PARSING frames and AHEAD chunks (230 MB at most over 1 GB on 2 cores), whatever the count.
 PARSING = 3
-AHEAD = 4
+AHEAD = PARSING + 1
 # A line split at its quotes, as `parse_access` splits it: client, user and stamp; request; status and size;
 # referer; a space; agent; `$request_time`.
 PARTS = [f"part{i}" for i in range(7)]

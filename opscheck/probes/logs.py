@@ -9,10 +9,12 @@ window opens cannot hold a line inside it). Files are read where they lie, throu
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +31,10 @@ ROTATED = re.compile(r"\.(\d+)(\.gz)?$")
 CHUNK = 1 << 20  # what one probe of the window seek reads at most
 READ = 6 << 20  # what a window read takes at a time: large enough for a bulk parser to pay, small for memory
 MAX_LINE = 1 << 16  # a longer "line" is no log line (a crashed writer's run without newlines): cut, counted
-# What stops a file's read: the file system's errors, a gzipped rotation cut short (EOFError) or corrupt (isal's own).
-UNREADABLE = (OSError, EOFError, igzip_lib.IsalError)
+# A gzipped rotation cut short (EOFError), corrupt (zlib's or ISA-L's error), or not gzip at all; and with the file
+# system's errors, what stops a file's read.
+DAMAGED = (EOFError, zlib.error, igzip_lib.IsalError, gzip.BadGzipFile)
+UNREADABLE = (OSError, *DAMAGED)
 
 
 @dataclass
@@ -163,7 +167,7 @@ class LogFile:
 
     def _error(self, path: str, exc: BaseException) -> ProbeError:
         cause = getattr(exc, "strerror", None) or str(exc)
-        if path.endswith(".gz") and isinstance(exc, (EOFError, igzip_lib.IsalError, igzip.BadGzipFile)):
+        if path.endswith(".gz") and isinstance(exc, DAMAGED):
             cause = (f"a damaged gzip rotation, not read to its end ({cause}): `gzip -t` on its host confirms it; "
                      "its lines cannot be counted, so the window's figures cannot be told")  # fmt: skip
         return ProbeError(f"{self.name} log", f"{path} on {self.files.where}", cause)
@@ -203,10 +207,14 @@ class LogFile:
             except UNREADABLE as exc:
                 raise self._error(file.name, exc) from None
 
-    def _open(self, path: str) -> BinaryIO:
+    def _open(self, path: str, head: bool = False) -> BinaryIO:
+        """The file, a gzipped rotation inflated: by ISA-L (python-isal, 3× zlib's speed) for a read through it; by
+        zlib for a look at its `head`, as ISA-L asks its file for 512 KiB at a time (on a remote host, all of it
+        would cross the wire)."""
         handle = self.files.open(path)
-        # ISA-L's inflate (python-isal): a gzipped rotation decompressed 3× faster than zlib's, the same bytes
-        return igzip.IGzipFile(fileobj=handle, mode="rb") if path.endswith(".gz") else handle  # type: ignore[return-value]
+        if not path.endswith(".gz"):
+            return handle
+        return gzip.GzipFile(fileobj=handle, mode="rb") if head else igzip.IGzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
 
     def _chunks(self, file: Entry, since: float, until: float | None, spent: _Spent) -> Iterator[bytes | None]:
         """Chunks of `file` inside the window; None when `until` was reached (nothing later can be inside)."""
@@ -361,7 +369,7 @@ class LogFile:
         back the log reaches. None where no file of it holds a stamped line near its start."""
         for file in family(self.path, self.files):
             try:
-                with self._open(file.name) as handle:
+                with self._open(file.name, head=True) as handle:
                     head = handle.read(65536)
             except UNREADABLE as exc:
                 raise self._error(file.name, exc) from None

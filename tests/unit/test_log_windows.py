@@ -118,3 +118,14 @@ def test_a_damaged_gzip_rotation_is_named_not_a_traceback(tmp_path, damage):
     os.utime(rotation, (stamp, stamp))
     with pytest.raises(ProbeError, match=r"access\.log\.3\.gz on .*: a damaged gzip rotation, not read to its end"):
         traffic_in(log.chunks(START))
+
+
+def test_a_rotation_corrupt_at_its_start_is_named_when_the_log_is_asked_how_far_back_it_reaches(tmp_path):
+    """The oldest rotation's first line (how far back the log reaches) is read through zlib, not ISA-L: its errors
+    are named as well."""
+    log = _rotated(tmp_path, 97.0, 3 * 3600)
+    oldest = max(tmp_path.glob("access.log.*.gz"), key=lambda path: int(path.name.split(".")[2]))
+    data = oldest.read_bytes()
+    oldest.write_bytes(data[:200] + b"x" * 300 + data[500:])
+    with pytest.raises(ProbeError, match=rf"{oldest.name} on .*: a damaged gzip rotation, not read to its end"):
+        log.oldest_time()
