@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 SMALL = 64 << 10  # a chunk below this that the bulk parse refuses goes line by line
 LEAST = 1 << 20  # a smaller chunk (a short window) goes line by line: polars' import would cost it more
 # Chunks parsed at once, and one more read ahead: polars spreads each over every core; a third beside two overlaps
-# their Python parts (under the GIL) and the reading (on 2 cores, 1 GB in 2.6–2.8 s instead of 3.1). Not one a
-# core: memory holds PARSING frames and AHEAD chunks (230 MB at most over 1 GB on 2 cores), whatever the count.
+# their Python parts (under the GIL) and the reading (on 2 cores, 1 GB in 2.7–3.0 s instead of 3.1–3.5). Not one a
+# core: memory holds PARSING frames and AHEAD chunks, whatever the core count (226–244 MB over 1 GB on 2 cores; with
+# none read ahead, 226 MB and 0.2 s slower).
 PARSING = 3
 AHEAD = PARSING + 1
 # A line split at its quotes, as `parse_access` splits it: client, user and stamp; request; status and size;
