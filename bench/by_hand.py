@@ -18,6 +18,8 @@ from opscheck.probes.integrity import BAD_PRICES
 from opscheck.target.loader import LoadedTarget
 
 Sequence = dict[tuple[str, ...], list[str]]  # checklist items → the commands that verify them
+CURL = "curl -s -o /dev/null -w '%{http_code} %{time_total}\\n'"  # each answer's status and time
+REDIS_CLI = "REDISCLI_AUTH=$OPSCHECK_SANDBOX_REDIS_PASSWORD redis-cli"
 
 
 def checklist(target: LoadedTarget) -> Sequence:
@@ -26,20 +28,16 @@ def checklist(target: LoadedTarget) -> Sequence:
     pg, logs, backups = spec.postgres, spec.logs, spec.backups
     app, frontend, access, root = q(str(logs.app)), q(str(logs.frontend)), q(str(logs.access)), q(str(backups.root))
     ca = q(str(spec.http.ca_bundle))
-    curl = f"curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}\\n' --max-time 5 --cacert {ca}"
+    curl = f"{CURL} --max-time 5 --cacert {ca}"
     api = spec.components.api.base_url
     psql = f"psql -h {q(pg.host)} -p {pg.port} -U {q(pg.user)} -d {q(pg.dbname)} -At"
-    redis = (
-        f"REDISCLI_AUTH=$OPSCHECK_SANDBOX_REDIS_PASSWORD redis-cli -p {spec.redis.url.rsplit(':', 1)[1].split('/')[0]}"
-    )
+    redis = f"{REDIS_CLI} -p {_redis_port(target)}"
     newest = {kind: f'"$set_{kind}"' for kind in backups.jobs}  # found first: `sets`
     daily_dump = '"$set_daily/database_$(basename "$set_daily").sql"'
-    health = [url for name in ("api", "frontend", "ml_engine", "streaming_engine", "monitoring")
-              if (component := spec.component(name)) for url in component.health_urls()]  # fmt: skip
     day = "-d start=$(date -d '-1 day' +%s) -d end=$(date +%s) -d step=60"
     return {
         ("D1", "S1", "S2", "T4"): [
-            *(f"{curl} {q(url)}" for url in health),
+            *(f"{curl} {q(url)}" for url in _health_urls(target)),
             f"{curl} {q(api + '/api/predictions/AAPL')}",
         ],
         ("D1", "T5", "P6"): [
@@ -139,20 +137,27 @@ def reachability(target: LoadedTarget) -> list[str]:
     listing of the backups, the app log's reads and the per-client awk (no interval sampled)."""
     spec = target.spec
     ca, pg = spec.http.ca_bundle, spec.postgres
-    curls = [f"curl -s -o /dev/null -w '%{{http_code}} %{{time_total}}\\n' --max-time 5 --cacert {ca} {url}"
-             for name in ("api", "frontend", "ml_engine", "streaming_engine", "monitoring")
-             if (component := spec.component(name)) for url in component.health_urls()]  # fmt: skip
     psql = (f"psql -h {pg.host} -p {pg.port} -U {pg.user} -d {pg.dbname} -Atc 'SELECT count(*) FROM pg_stat_activity'"
             f" -c 'SELECT count(*) FROM stock_prices'")  # fmt: skip
-    redis_port = spec.redis.url.rsplit(":", 1)[1].split("/")[0]
     return [
-        *curls,
+        *(f"{CURL} --max-time 5 --cacert {ca} {url}" for url in _health_urls(target)),
         f"curl -s -o /dev/null --cacert {ca} {spec.components.api.base_url}/api/predictions/AAPL",
         f"pg_isready -h {pg.host} -p {pg.port}",
         psql,
-        f"REDISCLI_AUTH=$OPSCHECK_SANDBOX_REDIS_PASSWORD redis-cli -p {redis_port} ping",
+        f"{REDIS_CLI} -p {_redis_port(target)} ping",
         f"ls -la {spec.backups.root}",
         f"grep -c ERROR {spec.logs.app}",
         f"tail -n 50 {spec.logs.app} > /dev/null",
         f"awk '{{print $1}}' {spec.logs.access} | sort | uniq -c | sort -nr | head -20",
     ]
+
+
+def _health_urls(target: LoadedTarget) -> list[str]:
+    """Every component's health URLs, as D1 asks them."""
+    spec = target.spec
+    return [url for name in ("api", "frontend", "ml_engine", "streaming_engine", "monitoring")
+            if (component := spec.component(name)) for url in component.health_urls()]  # fmt: skip
+
+
+def _redis_port(target: LoadedTarget) -> str:
+    return target.spec.redis.url.rsplit(":", 1)[1].split("/")[0]

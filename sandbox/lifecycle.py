@@ -171,6 +171,12 @@ def start_service(sandbox: Sandbox, name: str) -> int:
     return pid if name in OUTSIDE_THE_PLATFORM else contain(sandbox, pid)
 
 
+def restart_service(sandbox: Sandbox, state: State, name: str) -> None:
+    """Stop the service (where it still runs) and start it again, its new pid in `state` (written by the caller)."""
+    stop_process(state.pids[name], str(sandbox.root))
+    state.pids[name] = start_service(sandbox, name)
+
+
 def contain(sandbox: Sandbox, pid: int) -> int:
     """Put a process of the platform into the sandbox's cgroup (where it has one)."""
     state = sandbox.read_state()

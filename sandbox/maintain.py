@@ -16,7 +16,7 @@ import psycopg
 
 from sandbox import backup, cgroup, lifecycle, postgres
 from sandbox.errors import SandboxError
-from sandbox.state import Sandbox, atomic_write, stop_process
+from sandbox.state import Sandbox, atomic_write
 
 STEPS = ("backup", "vacuum", "reindex", "logrotate", "restart")
 
@@ -48,8 +48,7 @@ def maintain(sandbox: Sandbox, skip: frozenset[str] = frozenset()) -> datetime:
         with cgroup.unthrottled(state.cgroup):
             if "restart" not in skip:
                 for name in lifecycle.SERVICES:
-                    stop_process(state.pids[name], str(sandbox.root))
-                    state.pids[name] = lifecycle.start_service(sandbox, name)
+                    lifecycle.restart_service(sandbox, state, name)
                 sandbox.write_state(state)
             lifecycle.wait_until_ready(sandbox, state)
     record = {"window_start": started.isoformat(), "skipped": sorted(skip)}

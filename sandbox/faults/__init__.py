@@ -30,7 +30,7 @@ from sandbox.faults import (
 )
 from sandbox.faults.base import Fault
 from sandbox.faults.logs import _remember_log_sizes, _truncate_logs
-from sandbox.state import Sandbox, State, is_ours, stop_process
+from sandbox.state import Sandbox, State, is_ours
 
 __all__ = ["CATALOGUE", "Fault", "heal", "inject"]
 
@@ -140,8 +140,7 @@ def _restart_api(sandbox: Sandbox, state: State) -> None:
     database was away (1, 2, 4, 8 s …), so after an outage a daily run long it would stay unhealthy up to 8 s
     more; restarted, it connects at once. After the faults' own heals: a TLS heal's reload signal must not reach
     an API still starting."""
-    stop_process(state.pids["api"], str(sandbox.root))
-    state.pids["api"] = lifecycle.start_service(sandbox, "api")
+    lifecycle.restart_service(sandbox, state, "api")
     sandbox.write_state(state)
 
 
