@@ -8,6 +8,7 @@ fail exactly the checks they fail on one host (the host's name in place of `sand
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -82,3 +83,24 @@ def test_an_unreachable_host_fails_what_needs_it_in_one_line_and_the_others_pass
     assert "Traceback" not in run.output
     passed = {c["nodeid"] for c in run.summary["checks"] if c["outcome"] == "passed"}
     assert "checks/test_processes.py::test_declared_processes_run[app]" in passed, "the other hosts are read"
+
+
+def test_a_damaged_gzip_rotation_on_a_host_is_named_in_one_line(fleet_platform, run_fleet_checks):
+    """The web host's gzipped access-log rotations corrupt (read over ssh, inflated here): the checks whose windows
+    reach into them fail naming the file, its host and `gzip -t`, never with a traceback."""
+    rotations = sorted(fleet_platform.logs.glob("access.log.*.gz"))
+    kept = {path: (path.read_bytes(), path.stat().st_mtime) for path in rotations}
+    try:
+        for path, (data, mtime) in kept.items():
+            path.write_bytes(data[:200] + b"x" * 300 + data[500:])
+            os.utime(path, (mtime, mtime))
+        run = run_fleet_checks("-m", "daily", "-k", "user_activity")
+    finally:
+        for path, (data, mtime) in kept.items():
+            path.write_bytes(data)
+            os.utime(path, (mtime, mtime))
+    failed = [c for c in run.summary["checks"] if c["outcome"] in ("failed", "error")]
+    assert rotations and failed, run.output
+    assert all("a damaged gzip rotation, not read to its end" in c["message"] and "gzip -t" in c["message"]
+               for c in failed), run.output  # fmt: skip
+    assert "Traceback" not in run.output
